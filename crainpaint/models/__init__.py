@@ -1,0 +1,9 @@
+"""Models: the two-stage generator (coarse + refine) and the WGAN-GP critic."""
+
+from crainpaint.models.config import GeneratorConfig
+from crainpaint.models.critic import Critic, CriticConfig
+from crainpaint.models.generator import (CoarseNetwork, Generator, RefineNetwork,
+                                         build_generator)
+
+__all__ = ["CoarseNetwork", "Critic", "CriticConfig", "Generator", "GeneratorConfig",
+           "RefineNetwork", "build_generator"]

@@ -1,0 +1,21 @@
+"""pytest setup shared by all tests: quiet TensorFlow logs, import crainpaint without installing
+it, and let tf.test.TestCase helpers run outside absltest.main."""
+
+import os
+import sys
+
+# Set before any test imports TensorFlow; C++ INFO/WARNING lines only bury pytest's output.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Lets `pytest tests` run from a plain checkout; an editable install finds the same files.
+_REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if _REPOSITORY_ROOT not in sys.path:
+    sys.path.insert(0, _REPOSITORY_ROOT)
+
+from absl import flags  # noqa: E402  (after the environment above, on purpose)
+
+# tf.test.TestCase.create_tempdir/get_temp_dir read absl's --test_tmpdir, which only
+# absltest.main parses; under pytest they raise UnparsedFlagAccessError without this.
+# Defaults are used (a fresh temporary directory); tests that parse argv still can.
+if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()

@@ -1,0 +1,84 @@
+"""Independent numpy evaluations of the paper's equations, used as references by the tests."""
+
+import numpy as np
+
+
+def same_padding(size, kernel, stride, dilation):
+    """TensorFlow's 'SAME' padding: (pad_before, pad_after, output_size)."""
+    effective = (kernel - 1) * dilation + 1
+    output = -(-size // stride)
+    total = max((output - 1) * stride + effective - size, 0)
+    return total // 2, total - total // 2, output
+
+
+def conv2d(inputs, kernel, bias=None, stride=1, dilation=1):
+    """Direct 'SAME' convolution. inputs [B, H, W, Ci], kernel [kh, kw, Ci, Co]."""
+    kh, kw, _, _ = kernel.shape
+    top, bottom, out_h = same_padding(inputs.shape[1], kh, stride, dilation)
+    left, right, out_w = same_padding(inputs.shape[2], kw, stride, dilation)
+    padded = np.pad(inputs, [(0, 0), (top, bottom), (left, right), (0, 0)])
+    output = np.zeros(inputs.shape[:1] + (out_h, out_w, kernel.shape[3]), np.float64)
+    for row in range(kh):
+        for col in range(kw):
+            window = padded[:, row * dilation::stride, col * dilation::stride][:, :out_h, :out_w]
+            output += window @ kernel[row, col]
+    return output if bias is None else output + bias
+
+
+def depthwise_conv2d(inputs, kernel, stride=1, dilation=1):
+    """Depthwise 'SAME' convolution. kernel [kh, kw, C, 1]."""
+    kh, kw = kernel.shape[:2]
+    top, bottom, out_h = same_padding(inputs.shape[1], kh, stride, dilation)
+    left, right, out_w = same_padding(inputs.shape[2], kw, stride, dilation)
+    padded = np.pad(inputs, [(0, 0), (top, bottom), (left, right), (0, 0)])
+    output = np.zeros(inputs.shape[:1] + (out_h, out_w, inputs.shape[3]), np.float64)
+    for row in range(kh):
+        for col in range(kw):
+            window = padded[:, row * dilation::stride, col * dilation::stride][:, :out_h, :out_w]
+            output += window * kernel[row, col, :, 0]
+    return output
+
+
+def elu(values):
+    return np.where(values > 0, values, np.expm1(np.minimum(values, 0)))
+
+
+def sigmoid(values):
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+def patches_3x3(grid):
+    """[gh, gw, C] → [gh·gw, 9·C] zero-padded 3×3 patches, rows in row-major cell order."""
+    gh, gw, channels = grid.shape
+    padded = np.pad(grid, [(1, 1), (1, 1), (0, 0)])
+    rows = []
+    for y in range(gh):
+        for x in range(gw):
+            rows.append(padded[y:y + 3, x:x + 3].reshape(-1))
+    return np.asarray(rows)
+
+
+def fuse(scores, gh, gw):
+    """The 3×3 identity-kernel fuse: horizontal neighbours in row-major order, then vertical."""
+    cells = gh * gw
+    first = np.zeros_like(scores)
+    for target in range(cells):
+        for source in range(cells):
+            for offset in (-1, 0, 1):
+                t, s = target + offset, source + offset
+                if 0 <= t < cells and 0 <= s < cells:
+                    first[target, source] += scores[t, s]
+
+    def column_major(index):  # row-major cell index → its index in column-major order
+        return (index % gw) * gh + index // gw
+
+    second = np.zeros_like(scores)
+    order = [column_major(i) for i in range(cells)]
+    inverse = np.argsort(order)  # column-major position → row-major index
+    for target in range(cells):
+        for source in range(cells):
+            for offset in (-1, 0, 1):
+                t, s = order[target] + offset, order[source] + offset
+                if 0 <= t < cells and 0 <= s < cells:
+                    second[target, source] += first[inverse[t], inverse[s]]
+    return second
