@@ -1,0 +1,229 @@
+"""Contextual Residual Aggregation (Sec. 3.1, 3.2.3, Eq. 4) against a numpy reference."""
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+import crainpaint
+from crainpaint import cra
+from crainpaint.models import Generator, GeneratorConfig
+
+SMALL = GeneratorConfig(input_size=64, attention_grid=4, width_multiplier=0.25)
+
+
+class StubGenerator:
+    """Stands in for the network: a fixed refined image and hand-made attention scores."""
+
+    def __init__(self, scores, refined):
+        self.config = SMALL
+        self.scores = np.asarray(scores, np.float32)
+        self.refined = np.asarray(refined, np.float32)
+        self.calls = []
+
+    def __call__(self, inputs, training=False):
+        image, mask = inputs
+        self.calls.append((np.array(image), np.array(mask)))
+        refined = tf.constant(self.refined[np.newaxis])
+        return refined, refined, tf.constant(self.scores[np.newaxis])
+
+
+def smooth_refined(size=64, seed=0):
+    rng = np.random.default_rng(seed)
+    low = rng.uniform(-0.8, 0.8, (4, 4, 3)).astype(np.float32)
+    return cv2.resize(low, (size, size), interpolation=cv2.INTER_CUBIC).clip(-1, 1)
+
+
+def hand_made_scores(seed=1):
+    rng = np.random.default_rng(seed)
+    return rng.random((16, 16)).astype(np.float32)
+
+
+def numpy_cra(image, hole, scores, refined, net=64, grid=4):
+    """Sec. 3.1 + Eq. 4 for a photo whose padded size is an integer multiple of the network's."""
+    height, width = hole.shape
+    work_h, work_w = -(-height // grid) * grid, -(-width // grid) * grid
+    known = image.astype(np.float64) * (1 - hole[..., None])
+    known = np.pad(known, [(0, work_h - height), (0, work_w - width), (0, 0)], mode="symmetric")
+    hole_w = np.pad(hole, [(0, work_h - height), (0, work_w - width)], mode="symmetric")
+    fy, fx = work_h // net, work_w // net
+    known_sum = known.reshape(net, fy, net, fx, 3).mean(axis=(1, 3))
+    fraction = (1 - hole_w).reshape(net, fy, net, fx).mean(axis=(1, 3))[..., None]
+    small_hole = hole_w.reshape(net, fy, net, fx).max(axis=(1, 3))[..., None]
+    small = np.where(fraction > 0, known_sum / np.maximum(fraction, 1e-12), 0) * (1 - small_hole)
+    composite = (refined + 1) * 127.5 * small_hole + small * (1 - small_hole)
+    blurry = cv2.resize(composite.astype(np.float32), (work_w, work_h),
+                        interpolation=cv2.INTER_LINEAR).astype(np.float64)
+    cell_h, cell_w = work_h // grid, work_w // grid
+    hole_grid = hole_w.reshape(grid, cell_h, grid, cell_w).max(axis=(1, 3))
+    touching = cv2.dilate(hole_grid.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    residual = known - blurry
+    cells = [residual[y * cell_h:(y + 1) * cell_h, x * cell_w:(x + 1) * cell_w]
+             for y in range(grid) for x in range(grid)]
+    result = blurry.copy()
+    for target in range(grid * grid):
+        y, x = divmod(target, grid)
+        if not hole_grid[y, x]:
+            continue
+        aggregated = sum(scores[target, source] * cells[source]
+                         for source in range(grid * grid) if not touching.reshape(-1)[source])
+        result[y * cell_h:(y + 1) * cell_h, x * cell_w:(x + 1) * cell_w] += aggregated
+    result = np.clip(np.round(result[:height, :width]), 0, 255).astype(np.uint8)
+    return np.where(hole[..., None] > 0, result, image), small, small_hole
+
+
+def photo_like(height, width, seed=0):
+    """Smooth structure plus high-frequency texture, uint8 RGB."""
+    rng = np.random.default_rng(seed)
+    base = cv2.resize(rng.uniform(0, 255, (6, 5, 3)).astype(np.float32), (width, height),
+                      interpolation=cv2.INTER_CUBIC)
+    texture = rng.normal(0, 20, (height, width, 3))
+    return np.clip(base + texture, 0, 255).astype(np.uint8)
+
+
+class ResidualAggregationTest(tf.test.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.hole = np.zeros((190, 126), np.float32)
+        # Cells are 48×32 pixels; the hole spans parts of cells (1, 1) and (2, 1), so the
+        # context cells of the last row and column are usable sources.
+        self.hole[55:100, 35:60] = 1.0
+        self.image = photo_like(190, 126)
+
+    def _run(self, image, hole, stub):
+        return cra.inpaint_image(image, hole[..., None], stub).numpy()
+
+    def test_matches_numpy_reference_of_eq_4_with_hand_made_attention(self):
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        output = self._run(self.image, self.hole, stub)
+        expected, small, small_hole = numpy_cra(self.image, self.hole, stub.scores, stub.refined)
+        network_image, network_mask = stub.calls[-1]
+        self.assertAllClose(network_mask[0], small_hole, atol=0)
+        self.assertAllClose(network_image[0], small / 127.5 - 1, atol=1e-4)
+        difference = np.abs(output.astype(int) - expected.astype(int))
+        self.assertLessEqual(difference.max(), 1)
+        self.assertLess(difference.mean(), 0.01)
+        # The residuals matter: without them the hole would be visibly different.
+        without = self._run(self.image, self.hole, StubGenerator(np.zeros((16, 16)),
+                                                                 stub.refined))
+        self.assertGreater(np.abs(without.astype(int) - expected.astype(int)).max(), 20)
+
+    def test_zero_residual_equals_plain_bilinear_upsampling(self):
+        image = np.full((190, 126, 3), 100, np.uint8)
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        output = self._run(image, self.hole, stub)
+        _, _, small_hole = numpy_cra(image, self.hole, stub.scores, stub.refined)
+        composite = ((stub.refined + 1) * 127.5 * small_hole + 100 * (1 - small_hole))
+        upsampled = cv2.resize(composite.astype(np.float32), (128, 192),
+                               interpolation=cv2.INTER_LINEAR)[:190, :126]
+        expected = np.clip(np.round(upsampled), 0, 255)
+        inside = self.hole > 0
+        self.assertLessEqual(np.abs(output[inside].astype(int) - expected[inside]).max(), 1)
+
+    def test_thin_stroke_survives_down_sampling(self):
+        hole = np.zeros((190, 126), np.float32)
+        hole[100, 3:9] = 1.0  # one row of pixels: averaging alone would dilute it to 1/3
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        self._run(self.image, hole, stub)
+        self.assertEqual(stub.calls[-1][1][0, 33, 1:5, 0].tolist(), [1.0] * 4)
+
+    def test_full_mask_gives_a_defined_finite_result(self):
+        hole = np.ones((190, 126), np.float32)
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        output = self._run(self.image, hole, stub)
+        expected, _, _ = numpy_cra(self.image, hole, stub.scores, stub.refined)
+        self.assertLessEqual(np.abs(output.astype(int) - expected.astype(int)).max(), 1)
+
+
+class GeometryTest(tf.test.TestCase):
+
+    def _geometry(self, height, width, geometry):
+        config = GeneratorConfig()
+        return [int(v) for v in cra.working_geometry(height, width, config, geometry)[:5]]
+
+    def test_tile_pads_only_to_a_multiple_of_the_grid(self):
+        self.assertEqual(self._geometry(4000, 6000, "tile"), [4000, 6016, 32, 32, 0])
+
+    def test_pad512_pads_to_multiples_of_the_network_input(self):
+        self.assertEqual(self._geometry(4000, 6000, "pad512"), [4096, 6144, 32, 32, 0])
+
+    def test_aspect_keeps_square_cells_with_a_32_by_k_grid(self):
+        self.assertEqual(self._geometry(4000, 6000, "aspect"), [4000, 6000, 32, 48, 0])
+
+    def test_small_photos_are_upsampled_first(self):
+        self.assertEqual(self._geometry(300, 200, "tile"), [512, 512, 32, 32, 1])
+
+    def test_raises_unknown_geometry(self):
+        with self.assertRaisesRegex(ValueError, "geometry must be one of"):
+            cra.CRAConfig(geometry="stretch")
+
+
+class InpaintTest(tf.test.TestCase):
+    """End to end through ``crainpaint.inpaint`` with a small real generator."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        tf.keras.utils.set_random_seed(0) if hasattr(tf, "keras") else None
+        cls.generator = Generator(SMALL).build_for_size()
+
+    def _mask(self, height, width):
+        mask = np.zeros((height, width), np.uint8)
+        mask[height // 4:height // 2, width // 3:width // 2] = 255
+        return mask
+
+    def test_pixels_outside_the_hole_are_bit_identical_for_every_geometry(self):
+        for height, width in ((150, 230), (40, 30), (130, 64)):
+            image = photo_like(height, width, seed=height)
+            mask = self._mask(height, width)
+            for geometry in cra.GEOMETRIES:
+                output = crainpaint.inpaint(image, mask, self.generator, geometry=geometry)
+                self.assertEqual(output.dtype, np.uint8)
+                self.assertAllEqual(output[mask == 0], image[mask == 0])
+                self.assertFalse(np.array_equal(output[mask > 0], image[mask > 0]))
+
+    def test_noise_under_the_hole_leaves_the_output_bit_identical(self):
+        image = photo_like(150, 230)
+        mask = self._mask(150, 230)
+        noisy = image.copy()
+        noisy[mask > 0] = np.random.default_rng(3).integers(0, 256, noisy[mask > 0].shape)
+        self.assertAllEqual(crainpaint.inpaint(image, mask, self.generator),
+                            crainpaint.inpaint(noisy, mask, self.generator))
+
+    def test_empty_mask_returns_the_input(self):
+        image = photo_like(50, 70)
+        self.assertAllEqual(crainpaint.inpaint(image, np.zeros((50, 70), np.uint8),
+                                               self.generator), image)
+
+    def test_pure_red_image_stays_red_outside_the_hole(self):
+        image = np.zeros((80, 90, 3), np.uint8)
+        image[..., 0] = 255
+        mask = self._mask(80, 90)
+        output = crainpaint.inpaint(image, mask, self.generator)
+        self.assertTrue(np.all(output[mask == 0] == [255, 0, 0]))
+
+    def test_sixteen_bit_input_keeps_every_sample_outside_the_hole(self):
+        image = (photo_like(60, 80).astype(np.uint16) * 257 + 3)
+        mask = self._mask(60, 80)
+        output = crainpaint.inpaint(image, mask, self.generator)
+        self.assertEqual(output.dtype, np.uint16)
+        self.assertAllEqual(output[mask == 0], image[mask == 0])
+
+    def test_black_hole_convention_inverts_the_mask(self):
+        image = photo_like(60, 80)
+        mask = self._mask(60, 80)
+        output = crainpaint.inpaint(image, 255 - mask, self.generator,
+                                    mask_convention="black_hole")
+        self.assertAllEqual(output[mask == 0], image[mask == 0])
+        self.assertFalse(np.array_equal(output[mask > 0], image[mask > 0]))
+
+    def test_raises_size_mismatch_naming_both_sizes(self):
+        with self.assertRaisesRegex(ValueError, "mask is 40×30 but image is 70×50"):
+            crainpaint.inpaint(photo_like(50, 70), np.zeros((30, 40), np.uint8), self.generator)
+
+    def test_raises_on_non_rgb_or_float_images(self):
+        with self.assertRaisesRegex(ValueError, r"RGB \[H, W, 3\]"):
+            crainpaint.inpaint(np.zeros((5, 5), np.uint8), np.zeros((5, 5)), self.generator)
+        with self.assertRaisesRegex(ValueError, "uint8 or uint16"):
+            crainpaint.inpaint(np.zeros((5, 5, 3), np.float32), np.zeros((5, 5)),
+                               self.generator)
