@@ -20,10 +20,10 @@ _TRACED = weakref.WeakKeyDictionary()
 def _traced_inpaint(generator, config):
     per_generator = _TRACED.setdefault(generator, {})
     if config not in per_generator:
-        @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.float32),
-                                      tf.TensorSpec([None, None, 1], tf.float32)])
+        @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
+                                      tf.TensorSpec([None, None, 1], tf.bool)])
         def run(image, hole):
-            return cra.inpaint_float(image, hole, generator, config)
+            return cra.inpaint_image(image, hole, generator, config)
 
         per_generator[config] = run
     return per_generator[config]
@@ -53,8 +53,8 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry="
     """Fills the hole of ``image`` with the generator and CRA (Sec. 3.1).
 
     Args:
-        image: RGB array [H, W, 3], uint8 or uint16 (16-bit is processed at 8-bit precision
-            inside the hole; outside it every sample is kept).
+        image: RGB array [H, W, 3], uint8 or uint16 (16-bit photos are inpainted at 8-bit
+            precision inside the hole; outside it every sample is kept).
         mask: hole map of the image's size: float (> 0.5 = hole), or uint8/uint16/bool gray,
             RGB or RGBA read with ``mask_convention`` (white = hole by default).
         model: a ``crainpaint.models.Generator``; the bundled one when None.
@@ -75,10 +75,12 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry="
         model = load_pretrained()
     if not hole.any():
         return image.copy()
-    scale = 255.0 / 65535.0 if image.dtype == np.uint16 else 1.0
     config = cra.CRAConfig(geometry=geometry, feather_px=feather_px)
-    filled = _traced_inpaint(model, config)(
-        tf.constant(image.astype(np.float32) * scale), tf.constant(hole)).numpy()
-    maximum = 65535 if image.dtype == np.uint16 else 255
-    filled = np.clip(np.round(filled / scale), 0, maximum).astype(image.dtype)
-    return np.where(hole > 0.5, filled, image)
+    run = _traced_inpaint(model, config)
+    if image.dtype == np.uint8:
+        return run(image, hole > 0.5).numpy()
+    # 16-bit: inpaint an 8-bit copy, then paste its hole (and feather band) back at 16 bits.
+    eight_bit = np.round(image / 257.0).astype(np.uint8)
+    filled = run(eight_bit, hole > 0.5).numpy()
+    changed = np.any(filled != eight_bit, axis=-1, keepdims=True) | (hole > 0.5)
+    return np.where(changed, filled.astype(np.uint16) * 257, image)

@@ -92,57 +92,106 @@ def working_geometry(height, width, generator_config, geometry="tile"):
     return work_height, work_width, grid_height, grid_width, resized, scaled_height, scaled_width
 
 
-def _to_cells(image, grid_height, grid_width):
-    """[H, W, C] → [gh·gw, (H/gh)·(W/gw)·C], one row per grid cell (row-major)."""
-    shape = tf.shape(image)
-    cells = tf.reshape(image, [grid_height, shape[0] // grid_height, grid_width,
-                               shape[1] // grid_width, shape[2]])
-    cells = tf.transpose(cells, [0, 2, 1, 3, 4])
-    return tf.reshape(cells, [grid_height * grid_width, -1])
-
-
-def _from_cells(cells, grid_height, grid_width, height, width, channels):
-    """Inverse of ``_to_cells``."""
-    image = tf.reshape(cells, [grid_height, grid_width, height // grid_height,
-                               width // grid_width, channels])
-    image = tf.transpose(image, [0, 2, 1, 3, 4])
-    return tf.reshape(image, [height, width, channels])
-
-
 def _pad_to(image, height, width):
     """Mirror-pads [H, W, C] at the bottom/right to (height, width)."""
-    shape = tf.shape(image)
-    pad_height, pad_width = height - shape[0], width - shape[1]
     # 'SYMMETRIC' allows pads as large as the image (REFLECT needs them strictly smaller);
     # repeated passes cover pads larger than the image (pad512 on small photos).
     def body(current):
-        current_shape = tf.shape(current)
-        step_height = tf.minimum(height - current_shape[0], current_shape[0])
-        step_width = tf.minimum(width - current_shape[1], current_shape[1])
+        shape = tf.shape(current)
+        step_height = tf.minimum(height - shape[0], shape[0])
+        step_width = tf.minimum(width - shape[1], shape[1])
         return (tf.pad(current, [[0, step_height], [0, step_width], [0, 0]], mode="SYMMETRIC"),)
 
     def condition(current):
-        current_shape = tf.shape(current)
-        return tf.logical_or(current_shape[0] < height, current_shape[1] < width)
+        shape = tf.shape(current)
+        return tf.logical_or(shape[0] < height, shape[1] < width)
 
-    del pad_height, pad_width
     return tf.while_loop(condition, body, (image,),
                          shape_invariants=(tf.TensorShape([None, None, image.shape[-1]]),))[0]
 
 
-def aggregate_residuals(residual_cells, scores, hole_cells, source_cells):
-    """Eq. 4, only where needed: R_j = Σ_i s_ij R_i for hole cells j over context cells i.
+class _Upsampler:
+    """Bilinear up-sampling of the low-resolution composite, one grid cell at a time.
+
+    ``cells(indices)`` equals the cells of ``tf.image.resize(small, work_size, "bilinear")``
+    (half-pixel centres, edges clamped) without ever materialising the full-size image: each
+    cell is a ``crop_and_resize`` of the edge-padded small image.
+    """
+
+    def __init__(self, small, work_height, work_width, grid_width, cell_height, cell_width):
+        self.padded = tf.pad(small, [[1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")[tf.newaxis]
+        small_shape = tf.cast(tf.shape(small), tf.float32)
+        self.scale_y = small_shape[0] / tf.cast(work_height, tf.float32)
+        self.scale_x = small_shape[1] / tf.cast(work_width, tf.float32)
+        self.norm_y, self.norm_x = small_shape[0] + 1.0, small_shape[1] + 1.0
+        self.grid_width = grid_width
+        self.cell_height, self.cell_width = cell_height, cell_width
+
+    def cells(self, indices):
+        cell_y = tf.cast(indices // self.grid_width * self.cell_height, tf.float32)
+        cell_x = tf.cast(indices % self.grid_width * self.cell_width, tf.float32)
+        # Source coordinate of output pixel p: (p + 0.5)·scale − 0.5, +1 for the padding.
+        top = ((cell_y + 0.5) * self.scale_y + 0.5) / self.norm_y
+        left = ((cell_x + 0.5) * self.scale_x + 0.5) / self.norm_x
+        bottom = ((cell_y + tf.cast(self.cell_height, tf.float32) - 0.5) * self.scale_y
+                  + 0.5) / self.norm_y
+        right = ((cell_x + tf.cast(self.cell_width, tf.float32) - 0.5) * self.scale_x
+                 + 0.5) / self.norm_x
+        boxes = tf.stack([top, left, bottom, right], axis=1)
+        return tf.image.crop_and_resize(
+            self.padded, boxes, tf.zeros_like(indices), tf.stack([self.cell_height,
+                                                                   self.cell_width]))
+
+
+def aggregate_residuals(known, upsampler, weights, grid_height, grid_width, cell_height,
+                        cell_width):
+    """Eq. 4: R_j = Σ_i s_ij R_i for every hole cell j, one grid row of sources at a time.
 
     Args:
-        residual_cells: [cells, P] residuals, one row per grid cell.
-        scores: [cells, cells] attention (target, source).
-        hole_cells: int indices of the hole cells (rows wanted).
-        source_cells: int indices of the usable context cells (columns).
+        known: [gh·ch, gw·cw, 3] working image with the hole zeroed (uint8 or float).
+        upsampler: the ``_Upsampler`` of the blurry image.
+        weights: [K, gh·gw] scores of the K hole cells, zero for unusable sources.
     Returns:
-        [len(hole_cells), P] aggregated residuals.
+        [K, ch, cw, 3] aggregated residuals. Grid rows without usable sources are skipped, so
+        the cost grows with the context actually used, not with 1024² × pixels.
     """
-    weights = tf.gather(tf.gather(scores, hole_cells), source_cells, axis=1)
-    return tf.matmul(weights, tf.gather(residual_cells, source_cells))
+    hole_count = tf.shape(weights)[0]
+    cell_pixels = cell_height * cell_width * 3
+
+    def body(row, total):
+        row_weights = weights[:, row * grid_width:(row + 1) * grid_width]
+
+        def add_row():
+            band = known[row * cell_height:(row + 1) * cell_height]
+            band = tf.reshape(band, [cell_height, grid_width, cell_width, 3])
+            band = tf.cast(tf.transpose(band, [1, 0, 2, 3]), tf.float32)
+            blurry = upsampler.cells(tf.range(grid_width) + row * grid_width)
+            residuals = tf.reshape(band - blurry, [grid_width, cell_pixels])
+            return total + tf.matmul(row_weights, residuals)
+
+        total = tf.cond(tf.reduce_any(row_weights != 0.0), add_row, lambda: total)
+        return row + 1, total
+
+    _, total = tf.while_loop(
+        lambda row, _: row < grid_height, body,
+        (tf.constant(0), tf.zeros([hole_count, cell_pixels])))
+    return tf.reshape(total, [hole_count, cell_height, cell_width, 3])
+
+
+def _feather(result, image, hole, feather_px):
+    """Blends ``result`` into ``image`` over ``feather_px`` context pixels around the hole.
+
+    Weight (f + 1 − d) / (f + 1) at chessboard distance d ≤ f from the hole, 1 inside it, so
+    hole pixels always take the inpainted value and far context keeps the original.
+    """
+    reach = tf.cast(hole, tf.float32)[tf.newaxis]
+    total = reach
+    for _ in range(feather_px):
+        reach = tf.nn.max_pool2d(reach, 3, 1, "SAME")
+        total += reach
+    alpha = (total / (feather_px + 1.0))[0]
+    blended = alpha * tf.cast(result, tf.float32) + (1.0 - alpha) * tf.cast(image, tf.float32)
+    return to_uint8(blended)
 
 
 def inpaint_image(image, hole, generator, config=CRAConfig()):
@@ -150,71 +199,87 @@ def inpaint_image(image, hole, generator, config=CRAConfig()):
 
     Args:
         image: uint8 [H, W, 3] RGB (any H, W ≥ 1).
-        hole: [H, W, 1] hole map, 1 (or any value > 0.5) = hole.
-        generator: a ``crainpaint.models.Generator``.
+        hole: [H, W, 1] hole map: nonzero (bool/int) or > 0.5 (float) = hole.
+        generator: a ``crainpaint.models.Generator`` (or anything with its call contract and a
+            ``config`` holding ``attention_grid``, ``input_size`` and ``cell_size``).
         config: a ``CRAConfig``.
     Returns:
-        uint8 [H, W, 3]; pixels outside the hole are the input's, bit for bit.
+        uint8 [H, W, 3]; pixels outside the hole (and outside the feather band, if any) are the
+        input's, bit for bit.
     """
     image = tf.convert_to_tensor(image)
-    hole = tf.cast(tf.convert_to_tensor(hole) > 0.5, tf.float32)
-    filled = inpaint_float(tf.cast(image, tf.float32), hole, generator, config)
-    return tf.where(hole > 0.5, to_uint8(filled), image)
+    if image.dtype != tf.uint8:
+        raise TypeError(f"image must be uint8, got {image.dtype}.")
+    hole = tf.convert_to_tensor(hole)
+    if hole.dtype != tf.bool:
+        hole = hole > (0.5 if hole.dtype.is_floating else 0)
+    result = tf.cond(tf.reduce_any(hole), lambda: _inpaint(image, hole, generator, config),
+                     lambda: image)
+    if config.feather_px:
+        return _feather(result, image, hole, config.feather_px)
+    return tf.where(hole, result, image)
 
 
-def inpaint_float(image, hole, generator, config=CRAConfig()):
-    """The CRA pipeline on a float image on the 0..255 scale; returns float32 [H, W, 3].
-
-    Values outside the hole are undefined (callers paste the original there); inside they are
-    blurry image + aggregated residual, before rounding.
-    """
+def _inpaint(image, hole, generator, config):
+    """CRA for a photo with at least one hole pixel; returns values for the hole pixels."""
     generator_config = generator.config
     cell = generator_config.cell_size
-    hole = tf.cast(hole, tf.float32)
-    known = image * (1.0 - hole)
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     (work_height, work_width, grid_height, grid_width, resized, scaled_height,
      scaled_width) = working_geometry(height, width, generator_config, config.geometry)
 
-    def upscale():
-        scaled_known = tf.image.resize(known, [scaled_height, scaled_width], "bilinear")
-        scaled_hole = tf.cast(tf.image.resize(hole, [scaled_height, scaled_width], "bilinear")
-                              > 0.0, tf.float32)
-        return scaled_known * (1.0 - scaled_hole), scaled_hole
+    # Step 1: zero the hole before anything else reads the image.
+    known = tf.where(hole, tf.zeros_like(image), image)
+    hole_bytes = tf.cast(hole, tf.uint8)
 
-    known_work, hole_work = tf.cond(resized, upscale, lambda: (known, hole))
+    def upscale():
+        size = tf.stack([scaled_height, scaled_width])
+        scaled_hole = tf.image.resize(tf.cast(hole_bytes, tf.float32), size, "bilinear") > 0.0
+        scaled_known = to_uint8(tf.image.resize(known, size, "bilinear"))
+        scaled_known = tf.where(scaled_hole, tf.zeros_like(scaled_known), scaled_known)
+        return scaled_known, tf.cast(scaled_hole, tf.uint8)
+
+    known_work, hole_work = tf.cond(resized, upscale, lambda: (known, hole_bytes))
     known_work = _pad_to(known_work, work_height, work_width)
     hole_work = _pad_to(hole_work, work_height, work_width)
 
-    # Averaging down-sampling over known pixels only (Sec. 4.1): a cell half in the hole gets
-    # the mean of its known half, not a mean darkened by the zeroed hole.
+    # Step 2: averaging down-sampling over known pixels only (Sec. 4.1): a cell half in the hole
+    # gets the mean of its known half, not a mean darkened by the zeroed hole. The network's
+    # mask is a max-pool (any hole pixel makes its cell a hole), so thin strokes survive.
     network_size = tf.stack([grid_height * cell, grid_width * cell])
     known_sum = tf.image.resize(known_work, network_size, "area")
-    known_fraction = tf.image.resize(1.0 - hole_work, network_size, "area")
-    small = tf.math.divide_no_nan(known_sum, known_fraction)
+    known_fraction = tf.image.resize(1 - hole_work, network_size, "area")
     small_hole = tf.cast(tf.image.resize(hole_work, network_size, "area") > 0.0, tf.float32)
-    small = small * (1.0 - small_hole)
+    small = tf.math.divide_no_nan(known_sum, known_fraction) * (1.0 - small_hole)
 
+    # Step 3: the network at low resolution.
     _, refined, scores = generator(
         (small[tf.newaxis] / 127.5 - 1.0, small_hole[tf.newaxis]), training=False)
     refined = (tf.cast(refined[0], tf.float32) + 1.0) * 127.5
     composite = refined * small_hole + small * (1.0 - small_hole)
-    blurry = tf.image.resize(composite, [work_height, work_width], "bilinear")
 
+    # Steps 4-5: blurry image + residuals aggregated over hole cells (Eq. 4).
     hole_grid = grid_hole_mask(small_hole[tf.newaxis], tf.stack([grid_height, grid_width]))
-    flat_hole = tf.reshape(hole_grid, [-1]) > 0.5
-    flat_source = tf.reshape(valid_source_mask(hole_grid), [-1]) > 0.5
-    hole_cells = tf.cast(tf.where(flat_hole)[:, 0], tf.int32)
-    source_cells = tf.cast(tf.where(flat_source)[:, 0], tf.int32)
+    hole_cells = tf.cast(tf.where(tf.reshape(hole_grid, [-1]) > 0.5)[:, 0], tf.int32)
+    usable = tf.reshape(valid_source_mask(hole_grid), [1, -1])
+    weights = tf.gather(tf.cast(scores[0], tf.float32), hole_cells) * usable
+    cell_height, cell_width = work_height // grid_height, work_width // grid_width
+    upsampler = _Upsampler(composite, work_height, work_width, grid_width, cell_height,
+                           cell_width)
+    residuals = aggregate_residuals(known_work, upsampler, weights, grid_height, grid_width,
+                                    cell_height, cell_width)
+    filled = to_uint8(upsampler.cells(hole_cells) + residuals)
 
-    residual_cells = _to_cells(known_work - blurry, grid_height, grid_width)
-    blurry_cells = _to_cells(blurry, grid_height, grid_width)
-    aggregated = aggregate_residuals(residual_cells, tf.cast(scores[0], tf.float32),
-                                     hole_cells, source_cells)
-    filled_cells = tf.tensor_scatter_nd_update(
-        blurry_cells, hole_cells[:, tf.newaxis], tf.gather(blurry_cells, hole_cells) + aggregated)
-    filled = _from_cells(filled_cells, grid_height, grid_width, work_height, work_width, 3)
-    filled = filled[:scaled_height, :scaled_width]
-    filled = tf.cond(resized, lambda: tf.image.resize(filled, [height, width], "area"),
-                     lambda: filled)
-    return tf.ensure_shape(filled, [None, None, 3])
+    # Step 6: write the hole cells into the working image, back to the photo's size.
+    cell_y = hole_cells // grid_width * cell_height
+    cell_x = hole_cells % grid_width * cell_width
+    rows = cell_y[:, tf.newaxis, tf.newaxis] + tf.range(cell_height)[tf.newaxis, :, tf.newaxis]
+    cols = cell_x[:, tf.newaxis, tf.newaxis] + tf.range(cell_width)[tf.newaxis, tf.newaxis, :]
+    rows, cols = rows + 0 * cols, cols + 0 * rows
+    indices = tf.stack([rows, cols], axis=-1)
+    result = tf.tensor_scatter_nd_update(known_work, tf.reshape(indices, [-1, 2]),
+                                         tf.reshape(filled, [-1, 3]))
+    result = result[:scaled_height, :scaled_width]
+    return tf.cond(resized,
+                   lambda: to_uint8(tf.image.resize(result, [height, width], "area")),
+                   lambda: result)
