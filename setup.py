@@ -20,7 +20,7 @@ setup(
     ),
     package_data={
         # Released weights with their config (json) and model card (md).
-        "crainpaint": ["pretrained/*"],
+        "crainpaint": ["pretrained/*", "pretrained/demo/*"],
         # Hole shapes the mask generator samples from.
         "data_pipelines": ["shapes/*.png"],
     },
@@ -31,6 +31,8 @@ setup(
         "opencv-python-headless",
         "absl-py",
         "tensorflow-datasets",
+        # tensorflow-datasets imports it when preparing a dataset but does not declare it.
+        "importlib_resources",
     ],
     extras_require={
         "test": ["pytest", "scipy"],

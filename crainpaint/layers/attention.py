@@ -30,6 +30,15 @@ def grid_hole_mask(mask, grid_shape):
     return tf.reduce_max(cells, axis=[2, 4])
 
 
+def block_mean(features, grid_shape):
+    """Averages [B, h, w, C] over the cells of a grid (h, w multiples of it): the ``area``
+    down-sampling, written as a reshape so that it has a gradient (ResizeArea has none)."""
+    shape = tf.shape(features)
+    blocks = tf.reshape(features, [shape[0], grid_shape[0], shape[1] // grid_shape[0],
+                                   grid_shape[1], shape[2] // grid_shape[1], features.shape[-1]])
+    return tf.reduce_mean(blocks, axis=[2, 4])
+
+
 def valid_source_mask(hole_grid, patch_size=3):
     """Grid cells whose patch_size×patch_size patch touches no hole cell (usable as sources)."""
     touching = tf.nn.max_pool2d(hole_grid, patch_size, 1, "SAME")
@@ -126,8 +135,8 @@ def masked_softmax(logits, valid_sources):
 class AttentionComputing(keras.layers.Layer):
     """ACM (Eq. 1-2): softmax-normalised cosine similarity of 3×3 patches on a coarse grid.
 
-    ``call(features, hole_grid)``: features [B, h, w, C] are area-resized to the grid of
-    ``hole_grid`` [B, gh, gw, 1] (1 = the cell holds hole pixels); returns scores
+    ``call(features, hole_grid)``: features [B, h, w, C] are averaged over the cells of the
+    grid of ``hole_grid`` [B, gh, gw, 1] (h, w multiples of gh, gw) (1 = the cell holds hole pixels); returns scores
     [B, gh·gw, gh·gw] (target, source), float32 whatever the compute dtype.
 
     Args:
@@ -155,8 +164,7 @@ class AttentionComputing(keras.layers.Layer):
 
     def call(self, features, hole_grid):
         hole_grid = tf.cast(hole_grid, tf.float32)
-        grid_shape = tf.shape(hole_grid)[1:3]
-        features = tf.image.resize(tf.cast(features, tf.float32), grid_shape, method="area")
+        features = block_mean(tf.cast(features, tf.float32), tf.shape(hole_grid)[1:3])
         patches, grid_height, grid_width = extract_patches(features, self.patch_size, 1)
         norms = tf.sqrt(tf.maximum(tf.reduce_sum(tf.square(patches), -1, keepdims=True), 1e-8))
         sources = patches / norms
