@@ -1,0 +1,503 @@
+"""Tests for the `crainpaint` command (crainpaint/inpaint.py) and its library (crainpaint/batch.py).
+
+The command runs in subprocesses (`python -m crainpaint.inpaint`) with a tiny generator saved once
+in `setUpClass`; every run loads it and traces the CRA once (~10 s here), so runs are shared where
+the tests only read their outputs. Expected pixels come from the input files read with OpenCV
+directly (BGR, converted here), never from crainpaint's own reader. Pairing, the progress bar and
+the exit status are tested in-process without a model.
+"""
+
+import importlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import cv2
+import numpy as np
+import tensorflow as tf
+
+from crainpaint import batch
+from crainpaint.models import Generator, GeneratorConfig
+from crainpaint.pretrained import save_generator_weights
+
+_REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TINY_CONFIG = dict(input_size=64, attention_grid=4, width_multiplier=0.25)
+_HEIGHT, _WIDTH = 90, 120
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CLI_TIMEOUT_SECONDS = 300
+
+
+_GENERATOR = []
+
+
+def _tiny_generator():
+    """One tiny generator per test process (building one takes seconds)."""
+    if not _GENERATOR:
+        _GENERATOR.append(Generator(GeneratorConfig(**_TINY_CONFIG)).build_for_size())
+    return _GENERATOR[0]
+
+
+def _environment():
+    environment = dict(os.environ)
+    python_path = environment.get("PYTHONPATH")
+    environment["PYTHONPATH"] = (_REPOSITORY_ROOT if not python_path
+                                 else _REPOSITORY_ROOT + os.pathsep + python_path)
+    environment["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    return environment
+
+
+def _run_python(*arguments):
+    return subprocess.run([sys.executable, *arguments], capture_output=True, text=True,
+                          env=_environment(), cwd=_REPOSITORY_ROOT,
+                          timeout=_CLI_TIMEOUT_SECONDS, check=False)
+
+
+def _write_rgb(path, rgb, alpha=None):
+    """Writes RGB(A) with OpenCV, which wants BGR(A)."""
+    bgr = rgb[..., ::-1]
+    if alpha is not None:
+        bgr = np.concatenate([bgr, alpha[..., np.newaxis]], axis=2)
+    assert cv2.imwrite(path, np.ascontiguousarray(bgr))
+
+
+def _read_unchanged(path):
+    """(RGB, alpha or None) exactly as stored, with OpenCV's own reader."""
+    array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    assert array is not None, path
+    alpha = array[..., 3] if array.shape[2] == 4 else None
+    return np.ascontiguousarray(array[..., 2::-1]), alpha
+
+
+def _random_rgb(seed, dtype=np.uint8, height=_HEIGHT, width=_WIDTH):
+    maximum = np.iinfo(dtype).max
+    return np.random.RandomState(seed).randint(0, maximum + 1, (height, width, 3)).astype(dtype)
+
+
+def _rectangle_hole(height=_HEIGHT, width=_WIDTH):
+    """Boolean [H, W] hole: a 20×30 rectangle well inside the image."""
+    hole = np.zeros((height, width), bool)
+    hole[30:50, 40:70] = True
+    return hole
+
+
+def _write_mask(path, hole):
+    """White = hole (crainpaint's default convention)."""
+    assert cv2.imwrite(path, np.where(hole, 255, 0).astype(np.uint8))
+
+
+class InpaintCommandTest(tf.test.TestCase):
+    """The command end to end, in subprocesses."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(prefix="crainpaint_cli_test_")
+        cls.weights_dir = os.path.join(cls.root, "weights")
+        save_generator_weights(_tiny_generator(), cls.weights_dir)
+        cls.hole = _rectangle_hole()
+        cls.mask_path = os.path.join(cls.root, "mask.png")
+        _write_mask(cls.mask_path, cls.hole)
+        cls._run_shared_folder()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+        super().tearDownClass()
+
+    @classmethod
+    def _run_shared_folder(cls):
+        """One folder run with one --mask for all, whose outputs several tests check: a pure
+        red 8-bit image, a 16-bit image and an RGBA image."""
+        cls.shared_inputs = os.path.join(cls.root, "shared_in")
+        cls.shared_outputs = os.path.join(cls.root, "shared_out")
+        os.makedirs(cls.shared_inputs)
+        red = np.zeros((_HEIGHT, _WIDTH, 3), np.uint8)
+        red[..., 0] = 255
+        _write_rgb(os.path.join(cls.shared_inputs, "red.png"), red)
+        _write_rgb(os.path.join(cls.shared_inputs, "deep.png"), _random_rgb(1, np.uint16))
+        alpha = np.random.RandomState(2).randint(0, 256, (_HEIGHT, _WIDTH)).astype(np.uint8)
+        _write_rgb(os.path.join(cls.shared_inputs, "transparent.png"), _random_rgb(3), alpha)
+        cls.shared_run = cls.run_cli("--input_dir", cls.shared_inputs, "--mask", cls.mask_path,
+                                     "--output_dir", cls.shared_outputs)
+
+    @classmethod
+    def run_cli(cls, *flags):
+        return _run_python("-m", "crainpaint.inpaint", "--weights", cls.weights_dir, *flags)
+
+    def assert_succeeded(self, completed):
+        self.assertEqual(completed.returncode, 0, msg=completed.stderr)
+
+    def shared_output(self, name):
+        self.assert_succeeded(self.shared_run)
+        return _read_unchanged(os.path.join(self.shared_outputs, name))
+
+    def new_folder(self):
+        return self.create_tempdir().full_path
+
+    # Single file.
+
+    def test_single_file_copies_context_and_writes_lossless_png(self):
+        folder = self.new_folder()
+        image = _random_rgb(0)
+        image_path = os.path.join(folder, "photo.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, image)
+
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", output_path)
+
+        self.assert_succeeded(completed)
+        with open(output_path, "rb") as file:
+            self.assertEqual(file.read(len(_PNG_SIGNATURE)), _PNG_SIGNATURE)
+        output, alpha = _read_unchanged(output_path)
+        self.assertIsNone(alpha)
+        self.assertEqual(output.dtype, np.uint8)
+        self.assertAllEqual(output[~self.hole], image[~self.hole])
+        self.assertTrue(np.any(output[self.hole] != image[self.hole]), msg="hole not filled")
+        # Atomic write: no temporary file is left next to the output.
+        self.assertCountEqual(os.listdir(folder), ["photo.png", "filled.png"])
+
+    def test_pure_red_image_stays_red_outside_the_hole(self):
+        output, _ = self.shared_output("red.png")
+        self.assertAllEqual(output[~self.hole],
+                            np.broadcast_to([255, 0, 0], output[~self.hole].shape))
+
+    def test_black_hole_convention_fills_the_black_pixels(self):
+        folder = self.new_folder()
+        image = _random_rgb(4)
+        image_path = os.path.join(folder, "photo.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, image)
+
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", output_path, "--mask_convention", "black_hole")
+
+        self.assert_succeeded(completed)
+        output, _ = _read_unchanged(output_path)
+        # The white rectangle is kept; everything around it was the hole.
+        self.assertAllEqual(output[self.hole], image[self.hole])
+        self.assertTrue(np.any(output[~self.hole] != image[~self.hole]))
+
+    def test_dilate_px_grows_the_hole(self):
+        folder = self.new_folder()
+        image = _random_rgb(5)
+        image_path = os.path.join(folder, "photo.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, image)
+        dilate_px = 3
+
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", output_path, "--dilate_px", str(dilate_px))
+
+        self.assert_succeeded(completed)
+        output, _ = _read_unchanged(output_path)
+        changed = np.any(output != image, axis=-1)
+        ring = np.zeros_like(self.hole)
+        ring[30 - dilate_px:50 + dilate_px, 40 - dilate_px:70 + dilate_px] = True
+        ring &= ~self.hole
+        self.assertGreater(int(changed[ring].sum()), 0, msg="no pixel of the grown ring changed")
+        self.assertFalse(np.any(changed[~(ring | self.hole)]), msg="changed beyond the dilation")
+
+    def test_size_mismatch_fails_and_names_both_sizes(self):
+        folder = self.new_folder()
+        image_path = os.path.join(folder, "photo.png")
+        mask_path = os.path.join(folder, "small_mask.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, _random_rgb(6))
+        _write_mask(mask_path, _rectangle_hole(height=80))
+
+        completed = self.run_cli("--image", image_path, "--mask", mask_path,
+                                 "--output", output_path)
+
+        self.assertNotEqual(completed.returncode, 0)
+        self.assertIn(f"{_WIDTH}×{_HEIGHT}", completed.stderr)
+        self.assertIn(f"{_WIDTH}×80", completed.stderr)
+        self.assertFalse(os.path.exists(output_path))
+
+    def test_refuses_to_write_over_the_input_even_with_overwrite(self):
+        folder = self.new_folder()
+        image_path = os.path.join(folder, "photo.png")
+        _write_rgb(image_path, _random_rgb(7))
+        with open(image_path, "rb") as file:
+            original = file.read()
+
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", image_path, "--overwrite")
+
+        self.assertNotEqual(completed.returncode, 0)
+        self.assertIn("input file", completed.stderr)
+        with open(image_path, "rb") as file:
+            self.assertEqual(file.read(), original)
+
+    def test_existing_output_is_kept_without_overwrite(self):
+        folder = self.new_folder()
+        image_path = os.path.join(folder, "photo.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, _random_rgb(8))
+        with open(output_path, "wb") as file:
+            file.write(b"precious")
+
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", output_path)
+
+        self.assertEqual(completed.returncode, 1, msg=completed.stderr)
+        self.assertIn("--overwrite", completed.stderr)
+        with open(output_path, "rb") as file:
+            self.assertEqual(file.read(), b"precious")
+
+    # Bit depth and alpha (outputs of the shared folder run).
+
+    def test_16_bit_png_is_written_back_as_16_bit(self):
+        image, _ = _read_unchanged(os.path.join(self.shared_inputs, "deep.png"))
+        output, _ = self.shared_output("deep.png")
+        self.assertEqual(image.dtype, np.uint16)
+        self.assertEqual(output.dtype, np.uint16)
+        self.assertAllEqual(output[~self.hole], image[~self.hole])
+
+    def test_rgba_keeps_the_alpha_channel_unchanged(self):
+        image, alpha = _read_unchanged(os.path.join(self.shared_inputs, "transparent.png"))
+        output, output_alpha = self.shared_output("transparent.png")
+        self.assertIsNotNone(output_alpha)
+        self.assertAllEqual(output_alpha, alpha)
+        self.assertAllEqual(output[~self.hole], image[~self.hole])
+
+    def test_one_mask_for_a_whole_folder(self):
+        self.assert_succeeded(self.shared_run)
+        self.assertCountEqual(os.listdir(self.shared_outputs),
+                              ["red.png", "deep.png", "transparent.png"])
+        self.assertIn("3 of 3 images inpainted, 0 failed", self.shared_run.stderr)
+
+    # Folders with failures.
+
+    def test_folder_reports_failures_skips_them_and_exits_with_their_count(self):
+        folder = self.new_folder()
+        input_dir = os.path.join(folder, "photos")
+        mask_dir = os.path.join(folder, "masks")
+        output_dir = os.path.join(folder, "filled")
+        os.makedirs(input_dir)
+        os.makedirs(mask_dir)
+        good = _random_rgb(9)
+        _write_rgb(os.path.join(input_dir, "good.png"), good)
+        with open(os.path.join(input_dir, "corrupt.png"), "wb") as file:
+            file.write(b"not a png at all")
+        _write_rgb(os.path.join(input_dir, "unmasked.png"), _random_rgb(10))
+        _write_mask(os.path.join(mask_dir, "good.png"), self.hole)
+        _write_mask(os.path.join(mask_dir, "corrupt.png"), self.hole)
+
+        completed = self.run_cli("--input_dir", input_dir, "--mask_dir", mask_dir,
+                                 "--output_dir", output_dir)
+
+        self.assertEqual(completed.returncode, 2, msg=completed.stderr)
+        self.assertEqual(os.listdir(output_dir), ["good.png"])
+        output, _ = _read_unchanged(os.path.join(output_dir, "good.png"))
+        self.assertAllEqual(output[~self.hole], good[~self.hole])
+        self.assertIn(os.path.join(input_dir, "corrupt.png"), completed.stderr)
+        self.assertIn(os.path.join(input_dir, "unmasked.png"), completed.stderr)
+        self.assertIn("no mask", completed.stderr)
+        self.assertIn("1 of 3 images inpainted, 2 failed", completed.stderr)
+        self.assertIn("3/3", completed.stderr)  # The progress bar reached the end.
+
+    def test_untrained_weights_warning_is_shown(self):
+        # No bundled weights (an empty PRETRAINED_DIR) and no --weights: the fallback generator
+        # is made tiny, and the mask empty so that the network never runs, to keep this quick.
+        folder = self.new_folder()
+        image_path = os.path.join(folder, "photo.png")
+        mask_path = os.path.join(folder, "empty_mask.png")
+        _write_rgb(image_path, _random_rgb(11))
+        _write_mask(mask_path, np.zeros((_HEIGHT, _WIDTH), bool))
+        script = (
+            "import importlib, sys\n"
+            "import crainpaint.pretrained as pretrained\n"
+            "from crainpaint.models import GeneratorConfig\n"
+            f"pretrained.PRETRAINED_DIR = {folder!r}\n"
+            f"pretrained.GeneratorConfig = lambda: GeneratorConfig(**{_TINY_CONFIG!r})\n"
+            "sys.argv = ['crainpaint'] + sys.argv[1:]\n"
+            "importlib.import_module('crainpaint.inpaint').run()\n")
+
+        completed = _run_python("-c", script, "--image", image_path, "--mask", mask_path,
+                                "--output", os.path.join(folder, "filled.png"))
+
+        self.assert_succeeded(completed)
+        self.assertIn("UntrainedWeightsWarning", completed.stderr)
+        self.assertIn("UNTRAINED", completed.stderr)
+
+
+class CallableModuleTest(tf.test.TestCase):
+    """`import crainpaint.inpaint` must not break the function `crainpaint.inpaint`."""
+
+    def test_function_still_works_after_importing_the_submodule(self):
+        import crainpaint  # pylint: disable=import-outside-toplevel
+        from crainpaint import api  # pylint: disable=import-outside-toplevel
+
+        module = importlib.import_module("crainpaint.inpaint")
+        generator = _tiny_generator()
+        image = _random_rgb(12, height=48, width=40)
+        hole = np.zeros((48, 40), np.float32)
+        hole[10:20, 12:30] = 1.0
+
+        # The package attribute is now the module, and calling it is the library function.
+        self.assertIs(crainpaint.inpaint, module)
+        result = crainpaint.inpaint(image, hole, generator)
+        self.assertAllEqual(result, api.inpaint(image, hole, generator))
+        self.assertAllEqual(result[hole == 0], image[hole == 0])
+        keywords = crainpaint.inpaint(image, hole, model=generator, geometry="tile")
+        self.assertAllEqual(keywords, result)
+        # The command's functions are still reachable on it.
+        self.assertTrue(callable(module.run))
+
+
+class PairInputsTest(tf.test.TestCase):
+    """Pairing images with masks by file stem, in-process and without a model."""
+
+    def make_files(self, folder, names):
+        os.makedirs(folder, exist_ok=True)
+        for name in names:
+            with open(os.path.join(folder, name), "wb") as file:
+                file.write(b"x")
+
+    def test_pairs_by_stem_across_extensions(self):
+        root = self.create_tempdir().full_path
+        photos, masks = os.path.join(root, "photos"), os.path.join(root, "masks")
+        self.make_files(photos, ["b.jpg", "a.PNG", ".hidden.png", "notes.txt"])
+        self.make_files(masks, ["a.png", "b.png", "extra.png"])
+
+        items = batch.pair_inputs(photos, mask_dir=masks)
+
+        self.assertEqual([(os.path.basename(item.image_path), os.path.basename(item.mask_path))
+                          for item in items], [("a.PNG", "a.png"), ("b.jpg", "b.png")])
+        self.assertEqual([os.path.basename(path) for path in batch.unused_masks(items, masks)],
+                         ["extra.png"])
+
+    def test_missing_and_ambiguous_masks_are_problems_of_their_image(self):
+        root = self.create_tempdir().full_path
+        photos, masks = os.path.join(root, "photos"), os.path.join(root, "masks")
+        self.make_files(photos, ["lonely.jpg", "twice.jpg"])
+        self.make_files(masks, ["twice.png", "twice.jpg"])
+
+        lonely, twice = batch.pair_inputs(photos, mask_dir=masks)
+
+        self.assertIsNone(lonely.mask_path)
+        self.assertIn("no mask", lonely.problem)
+        self.assertIsNone(twice.mask_path)
+        self.assertIn("several masks", twice.problem)
+
+    def test_one_mask_for_all_is_not_an_image_of_the_folder(self):
+        photos = self.create_tempdir().full_path
+        self.make_files(photos, ["a.png", "b.png", "mask.png"])
+        mask = os.path.join(photos, "mask.png")
+
+        items = batch.pair_inputs(photos, mask_path=mask)
+
+        self.assertEqual([os.path.basename(item.image_path) for item in items],
+                         ["a.png", "b.png"])
+        self.assertTrue(all(item.mask_path == mask for item in items))
+
+    def test_plan_batch_writes_png_and_refuses_output_clashes(self):
+        root = self.create_tempdir().full_path
+        photos, masks = os.path.join(root, "photos"), os.path.join(root, "masks")
+        self.make_files(photos, ["a.jpg", "a.png"])
+        self.make_files(masks, ["a.png"])
+
+        first, second = batch.plan_batch(photos, os.path.join(root, "out"), mask_dir=masks)
+
+        self.assertEqual(first.output_path, os.path.join(root, "out", "a.png"))
+        self.assertIsNone(first.problem)
+        self.assertIn("already the output of", second.problem)
+
+    def test_raises_on_bad_mask_arguments(self):
+        photos = self.create_tempdir().full_path
+        with self.assertRaisesRegex(ValueError, "exactly one"):
+            batch.pair_inputs(photos)
+        with self.assertRaisesRegex(ValueError, "exactly one"):
+            batch.pair_inputs(photos, mask_dir=photos, mask_path="m.png")
+        with self.assertRaisesRegex(ValueError, "folder of their own"):
+            batch.pair_inputs(photos, mask_dir=photos)
+        with self.assertRaisesRegex(ValueError, "not a directory"):
+            batch.pair_inputs(os.path.join(photos, "missing"), mask_path=__file__)
+
+
+class ChecksBeforeInferenceTest(tf.test.TestCase):
+    """User errors found by `read_inputs`, before any model is needed."""
+
+    def test_16_bit_image_to_jpeg_is_refused(self):
+        folder = self.create_tempdir().full_path
+        image_path = os.path.join(folder, "deep.png")
+        mask_path = os.path.join(folder, "mask.png")
+        _write_rgb(image_path, _random_rgb(13, np.uint16))
+        _write_mask(mask_path, _rectangle_hole())
+        with self.assertRaisesRegex(ValueError, "16-bit"):
+            batch.read_inputs(image_path, mask_path, os.path.join(folder, "out.jpg"))
+
+    def test_unsupported_output_extension_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "unsupported extension"):
+            batch.check_output_path("out.gif", (), overwrite=False)
+
+    def test_options_are_validated(self):
+        with self.assertRaisesRegex(ValueError, "mask_convention"):
+            batch.InpaintOptions(mask_convention="grey_hole")
+        with self.assertRaisesRegex(ValueError, "dilate_px"):
+            batch.InpaintOptions(dilate_px=-1)
+        with self.assertRaisesRegex(ValueError, "geometry"):
+            batch.InpaintOptions(geometry="stretch")
+
+
+class _FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+class _FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+class ProgressAndExitStatusTest(tf.test.TestCase):
+
+    def test_progress_shows_count_elapsed_and_eta_without_the_first_item(self):
+        clock = _FakeClock()
+        stream = io.StringIO()
+        progress = batch.ProgressBar(4, stream=stream, clock=clock)
+        self.assertIsNone(progress.eta_seconds())
+        clock.now += 30.0  # The first item also traces the graph.
+        progress.advance("a.jpg")
+        clock.now += 5.0
+        progress.advance("b.jpg", failed=True)
+
+        # Two items left at the 5 s of the second item, not at the 17.5 s mean.
+        self.assertAllClose(progress.eta_seconds(), 10.0)
+        lines = stream.getvalue().splitlines()
+        self.assertLen(lines, 2)  # Not a terminal: one line per finished item.
+        self.assertIn("2/4", lines[1])
+        self.assertIn("elapsed 0:35", lines[1])
+        self.assertIn("ETA 0:10", lines[1])
+        self.assertIn("(1 failed)", lines[1])
+        self.assertIn("b.jpg", lines[1])
+
+    def test_progress_redraws_in_place_on_a_terminal(self):
+        stream = _FakeTerminal()
+        progress = batch.ProgressBar(2, stream=stream, clock=_FakeClock())
+        progress.start()
+        progress.advance("a.jpg")
+        progress.message("FAILED b.jpg: broken")
+        progress.advance("b.jpg", failed=True)
+        progress.finish()
+        text = stream.getvalue()
+        self.assertIn("\r", text)
+        self.assertIn("FAILED b.jpg: broken\n", text)
+        self.assertTrue(text.endswith("\n"))
+
+    def test_exit_status_counts_failures_up_to_125(self):
+        self.assertEqual(batch.exit_status(0), 0)
+        self.assertEqual(batch.exit_status(2), 2)
+        self.assertEqual(batch.exit_status(125), 125)
+        self.assertEqual(batch.exit_status(4000), 125)
+
+
+if __name__ == "__main__":
+    tf.test.main()
