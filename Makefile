@@ -5,7 +5,20 @@ PYTHON ?= python3
 VENV = .venv
 STAMP = $(VENV)/.installed
 
-.PHONY: install test clean
+.PHONY: install test clean demo train export data benchmark evaluate
+
+# `make train DATASET=celeba_hq` runs experiments/$(DATASET).py; the other variables override
+# the config (empty = the experiment's value). Training state lives outside the work tree.
+DATASET ?= photos
+MODEL_DIR ?= $(HOME)/.cache/crainpaint/runs/$(DATASET)
+STEPS ?=
+BATCH_SIZE ?=
+DATA_DIR ?=
+STAGE ?=
+CHECKPOINT_DIR ?=
+EXPORT_DIR ?= exported/crainpaint
+TRAIN_FLAGS = $(if $(STEPS),--steps $(STEPS)) $(if $(BATCH_SIZE),--batch_size $(BATCH_SIZE)) \
+	$(if $(DATA_DIR),--data_dir $(DATA_DIR)) $(if $(STAGE),--stage $(STAGE))
 
 install: $(STAMP)
 
@@ -20,6 +33,28 @@ $(STAMP): setup.py constraints.txt | $(VENV)/bin/python
 
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest -q tests
+
+# The README's first command: inpaint the bundled 4096-px photo with the bundled model.
+demo: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.demo --output_dir outputs
+
+train: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.train \
+		--experiment experiments/$(DATASET).py --model_dir $(MODEL_DIR) $(TRAIN_FLAGS)
+
+export: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.export --export_dir $(EXPORT_DIR) \
+		$(if $(CHECKPOINT_DIR),--checkpoint_dir $(CHECKPOINT_DIR))
+
+# Real photographs from Debian packages (experiments/data/README.md), outside the work tree.
+data: $(STAMP)
+	$(VENV)/bin/python experiments/data/fetch_photos.py
+
+benchmark: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python experiments/benchmark_scaling.py
+
+evaluate: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python experiments/evaluate.py
 
 # Keeps .venv: rebuilding it downloads TensorFlow again.
 clean:

@@ -1,7 +1,8 @@
 """The inference API: ``crainpaint.inpaint(image, mask, model)`` on numpy arrays.
 
-One traced CRA function per (generator, CRA options) pair, with dynamic height and width, so a
-folder of photos of different sizes is traced once.
+One traced CRA function per (generator, CRA options, mask kind), with dynamic height and width,
+so a folder of photos of different sizes is traced once. Integer masks are thresholded inside
+the graph by ``imaging.hole_from_mask``, the rule the SavedModel export uses too.
 """
 
 from __future__ import annotations
@@ -12,40 +13,49 @@ import numpy as np
 import tensorflow as tf
 
 from crainpaint import cra
-from crainpaint.imaging import hole_from_mask
+from crainpaint.imaging import MASK_CONVENTIONS, hole_from_mask
 
 _TRACED = weakref.WeakKeyDictionary()
 
 
-def _traced_inpaint(generator, config):
+def _traced_inpaint(generator, config, mask_dtype, convention):
+    """A tf.function (image uint8 [H, W, 3], mask [H, W, C]) → uint8 [H, W, 3]."""
+    key = (config, np.dtype(mask_dtype).name, convention)
     per_generator = _TRACED.setdefault(generator, {})
-    if config not in per_generator:
+    if key not in per_generator:
         @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
-                                      tf.TensorSpec([None, None, 1], tf.bool)])
-        def run(image, hole):
+                                      tf.TensorSpec([None, None, None], tf.as_dtype(mask_dtype))])
+        def run(image, mask):
+            if mask.dtype == tf.bool:
+                hole = mask[..., :1]
+            else:
+                hole = hole_from_mask(mask, convention) > 0.5
             return cra.inpaint_image(image, hole, generator, config)
 
-        per_generator[config] = run
-    return per_generator[config]
+        per_generator[key] = run
+    return per_generator[key]
 
 
-def _as_hole(mask, shape, mask_convention):
+def _as_mask(mask, image_shape):
+    """The mask as a [H, W, C] array the graph accepts (bool for float hole maps)."""
     mask = np.asarray(mask)
-    if mask.dtype in (np.float32, np.float64):
-        if mask.ndim == 2:
-            mask = mask[..., np.newaxis]
-        hole = (mask > 0.5).astype(np.float32)
-    else:
-        if mask.ndim == 2:
-            mask = mask[..., np.newaxis]
-        if mask.ndim != 3 or mask.shape[-1] not in (1, 3, 4):
-            raise ValueError(f"mask must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4], got shape "
-                             f"{mask.shape}.")
-        hole = hole_from_mask(mask, mask_convention).numpy()
-    if hole.shape[:2] != shape[:2]:
-        raise ValueError(f"mask is {hole.shape[1]}×{hole.shape[0]} but image is "
-                         f"{shape[1]}×{shape[0]} (width×height); they must match.")
-    return hole
+    if mask.ndim == 2:
+        mask = mask[..., np.newaxis]
+    if mask.ndim != 3 or mask.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"mask must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4], got shape "
+                         f"{mask.shape}.")
+    if mask.shape[:2] != image_shape[:2]:
+        raise ValueError(f"mask is {mask.shape[1]}×{mask.shape[0]} but image is "
+                         f"{image_shape[1]}×{image_shape[0]} (width×height); they must match.")
+    if mask.dtype.kind == "f":
+        if mask.shape[-1] != 1:
+            raise ValueError("A float mask is a hole map and must have one channel, got "
+                             f"{mask.shape[-1]}.")
+        return mask > 0.5
+    if mask.dtype not in (np.uint8, np.uint16, np.bool_):
+        raise ValueError(f"mask must be uint8, uint16, bool or a float hole map, got "
+                         f"{mask.dtype}.")
+    return mask
 
 
 def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry="tile",
@@ -55,8 +65,9 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry="
     Args:
         image: RGB array [H, W, 3], uint8 or uint16 (16-bit photos are inpainted at 8-bit
             precision inside the hole; outside it every sample is kept).
-        mask: hole map of the image's size: float (> 0.5 = hole), or uint8/uint16/bool gray,
-            RGB or RGBA read with ``mask_convention`` (white = hole by default).
+        mask: the image's size; a float hole map (> 0.5 = hole), a bool hole map, or a
+            uint8/uint16 gray, RGB or RGBA mask read with ``mask_convention`` (white = hole by
+            default), thresholded at half range.
         model: a ``crainpaint.models.Generator``; the bundled one when None.
         geometry / feather_px: see ``crainpaint.cra.CRAConfig``.
     Returns:
@@ -69,18 +80,25 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry="
         raise ValueError(f"image must be uint8 or uint16, got {image.dtype}.")
     if min(image.shape[:2]) < 1:
         raise ValueError(f"image is empty: shape {image.shape}.")
-    hole = _as_hole(mask, image.shape, mask_convention)
+    if mask_convention not in MASK_CONVENTIONS:
+        raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
+                         f"{mask_convention!r}.")
+    mask = _as_mask(mask, image.shape)
+    config = cra.CRAConfig(geometry=geometry, feather_px=feather_px)
     if model is None:
         from crainpaint.pretrained import load_pretrained
         model = load_pretrained()
-    if not hole.any():
-        return image.copy()
-    config = cra.CRAConfig(geometry=geometry, feather_px=feather_px)
-    run = _traced_inpaint(model, config)
+    run = _traced_inpaint(model, config, mask.dtype, mask_convention)
     if image.dtype == np.uint8:
-        return run(image, hole > 0.5).numpy()
-    # 16-bit: inpaint an 8-bit copy, then paste its hole (and feather band) back at 16 bits.
+        return run(image, mask).numpy()
+    # 16-bit: inpaint an 8-bit copy, then paste what changed (hole and feather band) back at
+    # 16 bits; every other sample is the input's.
     eight_bit = np.round(image / 257.0).astype(np.uint8)
-    filled = run(eight_bit, hole > 0.5).numpy()
-    changed = np.any(filled != eight_bit, axis=-1, keepdims=True) | (hole > 0.5)
+    filled = run(eight_bit, mask).numpy()
+    if mask.dtype == np.bool_:
+        hole = mask[..., :1]
+    else:
+        hole = hole_from_mask(mask, mask_convention).numpy() > 0.5
+    # Hole pixels always take the inpainted value, even where it equals the 8-bit input.
+    changed = np.any(filled != eight_bit, axis=-1, keepdims=True) | hole
     return np.where(changed, filled.astype(np.uint16) * 257, image)

@@ -217,39 +217,69 @@ def inpaint_image(image, hole, generator, config=CRAConfig()):
                      lambda: image)
     if config.feather_px:
         return _feather(result, image, hole, config.feather_px)
-    return tf.where(hole, result, image)
+    return result
+
+
+def _cell_pixel_indices(cells, grid_width, cell_height, cell_width):
+    """[K, ch, cw, 2] (row, col) of every pixel of the given grid cells."""
+    top = cells // grid_width * cell_height
+    left = cells % grid_width * cell_width
+    rows = top[:, None, None] + tf.range(cell_height)[None, :, None] + 0 * tf.range(
+        cell_width)[None, None, :]
+    cols = left[:, None, None] + tf.range(cell_width)[None, None, :] + 0 * tf.range(
+        cell_height)[None, :, None]
+    return tf.stack([rows, cols], axis=-1)
 
 
 def _inpaint(image, hole, generator, config):
-    """CRA for a photo with at least one hole pixel; returns values for the hole pixels."""
+    """CRA for a photo with at least one hole pixel; returns the pasted uint8 result.
+
+    Full-resolution work is limited to a few streaming passes (two area resizes, one copy, the
+    per-row residual aggregation); everything per pixel of the hole happens on the hole cells.
+    """
     generator_config = generator.config
     cell = generator_config.cell_size
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     (work_height, work_width, grid_height, grid_width, resized, scaled_height,
      scaled_width) = working_geometry(height, width, generator_config, config.geometry)
-
-    # Step 1: zero the hole before anything else reads the image.
-    known = tf.where(hole, tf.zeros_like(image), image)
     hole_bytes = tf.cast(hole, tf.uint8)
 
     def upscale():
+        # Small photos: zero the hole at the photo's own size first, then up-sample, so no hole
+        # pixel is ever mixed into a neighbour.
+        known = tf.where(hole, tf.zeros_like(image), image)
         size = tf.stack([scaled_height, scaled_width])
-        scaled_hole = tf.image.resize(tf.cast(hole_bytes, tf.float32), size, "bilinear") > 0.0
-        scaled_known = to_uint8(tf.image.resize(known, size, "bilinear"))
-        scaled_known = tf.where(scaled_hole, tf.zeros_like(scaled_known), scaled_known)
-        return scaled_known, tf.cast(scaled_hole, tf.uint8)
+        scaled_hole = tf.image.resize(tf.cast(hole, tf.float32), size, "bilinear") > 0.0
+        scaled = to_uint8(tf.image.resize(known, size, "bilinear"))
+        scaled = tf.where(scaled_hole, tf.zeros_like(scaled), scaled)
+        return scaled, tf.cast(scaled_hole, tf.uint8)
 
-    known_work, hole_work = tf.cond(resized, upscale, lambda: (known, hole_bytes))
-    known_work = _pad_to(known_work, work_height, work_width)
+    image_work, hole_work = tf.cond(resized, upscale, lambda: (image, hole_bytes))
+    image_work = _pad_to(image_work, work_height, work_width)
     hole_work = _pad_to(hole_work, work_height, work_width)
 
-    # Step 2: averaging down-sampling over known pixels only (Sec. 4.1): a cell half in the hole
-    # gets the mean of its known half, not a mean darkened by the zeroed hole. The network's
-    # mask is a max-pool (any hole pixel makes its cell a hole), so thin strokes survive.
+    # The network's mask is a max-pool of the full one (any hole pixel makes its cell a hole),
+    # so thin strokes survive; the attention grid's hole cells follow from it.
     network_size = tf.stack([grid_height * cell, grid_width * cell])
+    hole_area = tf.image.resize(hole_work, network_size, "area")
+    small_hole = tf.cast(hole_area > 0.0, tf.float32)
+    hole_grid = grid_hole_mask(small_hole[tf.newaxis], tf.stack([grid_height, grid_width]))
+    hole_cells = tf.cast(tf.where(tf.reshape(hole_grid, [-1]) > 0.5)[:, 0], tf.int32)
+    cell_height, cell_width = work_height // grid_height, work_width // grid_width
+    indices = tf.reshape(_cell_pixel_indices(hole_cells, grid_width, cell_height, cell_width),
+                         [-1, 2])
+    original = tf.gather_nd(image_work, indices)
+    in_hole = tf.gather_nd(hole_work, indices) > 0
+
+    # Step 1: zero the hole before anything else reads the image (only hole cells hold any).
+    known_work = tf.tensor_scatter_nd_update(
+        image_work, indices, tf.where(in_hole, tf.zeros_like(original), original))
+
+    # Step 2: averaging down-sampling over known pixels only (Sec. 4.1): a cell half in the hole
+    # gets the mean of its known half, not a mean darkened by the zeroed hole.
     known_sum = tf.image.resize(known_work, network_size, "area")
-    known_fraction = tf.image.resize(1 - hole_work, network_size, "area")
-    small_hole = tf.cast(tf.image.resize(hole_work, network_size, "area") > 0.0, tf.float32)
+    known_fraction = tf.maximum(1.0 - hole_area, 0.0)
+    known_fraction = tf.where(known_fraction > 1e-6, known_fraction, 0.0)
     small = tf.math.divide_no_nan(known_sum, known_fraction) * (1.0 - small_hole)
 
     # Step 3: the network at low resolution.
@@ -259,27 +289,21 @@ def _inpaint(image, hole, generator, config):
     composite = refined * small_hole + small * (1.0 - small_hole)
 
     # Steps 4-5: blurry image + residuals aggregated over hole cells (Eq. 4).
-    hole_grid = grid_hole_mask(small_hole[tf.newaxis], tf.stack([grid_height, grid_width]))
-    hole_cells = tf.cast(tf.where(tf.reshape(hole_grid, [-1]) > 0.5)[:, 0], tf.int32)
     usable = tf.reshape(valid_source_mask(hole_grid), [1, -1])
     weights = tf.gather(tf.cast(scores[0], tf.float32), hole_cells) * usable
-    cell_height, cell_width = work_height // grid_height, work_width // grid_width
     upsampler = _Upsampler(composite, work_height, work_width, grid_width, cell_height,
                            cell_width)
     residuals = aggregate_residuals(known_work, upsampler, weights, grid_height, grid_width,
                                     cell_height, cell_width)
-    filled = to_uint8(upsampler.cells(hole_cells) + residuals)
+    filled = tf.reshape(to_uint8(upsampler.cells(hole_cells) + residuals), [-1, 3])
 
-    # Step 6: write the hole cells into the working image, back to the photo's size.
-    cell_y = hole_cells // grid_width * cell_height
-    cell_x = hole_cells % grid_width * cell_width
-    rows = cell_y[:, tf.newaxis, tf.newaxis] + tf.range(cell_height)[tf.newaxis, :, tf.newaxis]
-    cols = cell_x[:, tf.newaxis, tf.newaxis] + tf.range(cell_width)[tf.newaxis, tf.newaxis, :]
-    rows, cols = rows + 0 * cols, cols + 0 * rows
-    indices = tf.stack([rows, cols], axis=-1)
-    result = tf.tensor_scatter_nd_update(known_work, tf.reshape(indices, [-1, 2]),
-                                         tf.reshape(filled, [-1, 3]))
+    # Step 6: hard paste: only hole pixels change ("simply a copy of the original", Sec. 3.1).
+    result = tf.tensor_scatter_nd_update(image_work, indices,
+                                         tf.where(in_hole, filled, original))
     result = result[:scaled_height, :scaled_width]
-    return tf.cond(resized,
-                   lambda: to_uint8(tf.image.resize(result, [height, width], "area")),
-                   lambda: result)
+
+    def downscale():
+        small_result = to_uint8(tf.image.resize(result, [height, width], "area"))
+        return tf.where(hole, small_result, image)
+
+    return tf.cond(resized, downscale, lambda: result)
