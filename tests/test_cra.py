@@ -1,6 +1,7 @@
 """Contextual Residual Aggregation (Sec. 3.1, 3.2.3, Eq. 4) against a numpy reference."""
 
 import cv2
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -164,7 +165,7 @@ class InpaintTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        tf.keras.utils.set_random_seed(0) if hasattr(tf, "keras") else None
+        keras.utils.set_random_seed(0)
         cls.generator = Generator(SMALL).build_for_size()
 
     def _mask(self, height, width):
