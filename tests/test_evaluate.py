@@ -1,0 +1,313 @@
+"""Tests for experiments/evaluate.py: the metrics against independent references (scipy, closed
+forms, hand-computed cases), the hard-paste guarantee, the generated mask bins, the Fig. 6
+"plain up-sampling" method against a direct computation, and one end-to-end run with a tiny
+generator on two generated 160×120 photos.
+"""
+
+import io
+import json
+import math
+import os
+import tempfile
+
+import cv2
+import numpy as np
+import tensorflow as tf
+from scipy import linalg
+
+from crainpaint.models import Generator, GeneratorConfig
+from crainpaint.pretrained import save_generator_weights
+from experiments import evaluate
+
+_TINY_CONFIG = dict(input_size=64, attention_grid=4, width_multiplier=0.25)
+_HEIGHT, _WIDTH = 120, 160
+_GENERATOR = []
+
+
+def _tiny_generator():
+    """One tiny generator per test process (building one takes seconds)."""
+    if not _GENERATOR:
+        _GENERATOR.append(Generator(GeneratorConfig(**_TINY_CONFIG)).build_for_size())
+    return _GENERATOR[0]
+
+
+def _photo(seed, height=_HEIGHT, width=_WIDTH):
+    """A smooth colour gradient with a little noise: easy for the OpenCV baselines."""
+    rows, columns = np.mgrid[0:height, 0:width]
+    image = np.stack([columns * 1.5 + 40 * seed, rows * 2.0, (rows + columns) * 0.8], -1)
+    noise = np.random.default_rng(seed).integers(-8, 9, image.shape)
+    return np.clip(image % 256 + noise, 0, 255).astype(np.uint8)
+
+
+def _square_hole(height=_HEIGHT, width=_WIDTH):
+    hole = np.zeros((height, width), bool)
+    hole[30:70, 40:100] = True
+    return hole
+
+
+class FrechetDistanceTest(tf.test.TestCase):
+
+    def test_matches_closed_form_for_diagonal_gaussians(self):
+        random = np.random.default_rng(0)
+        mean1, mean2 = random.normal(size=6), random.normal(size=6)
+        variance1, variance2 = random.uniform(0.1, 3.0, 6), random.uniform(0.1, 3.0, 6)
+        expected = (np.sum((mean1 - mean2) ** 2)
+                    + np.sum(variance1 + variance2 - 2.0 * np.sqrt(variance1 * variance2)))
+        actual = evaluate.frechet_distance(mean1, np.diag(variance1), mean2, np.diag(variance2))
+        self.assertAllClose(actual, expected, rtol=1e-9, atol=1e-9)
+
+    def test_matches_direct_sqrtm_formula_for_random_covariances(self):
+        random = np.random.default_rng(1)
+        dimension = 8
+        factor1 = random.normal(size=(dimension, dimension))
+        factor2 = random.normal(size=(dimension, dimension))
+        covariance1 = factor1 @ factor1.T + 0.1 * np.eye(dimension)
+        covariance2 = factor2 @ factor2.T + 0.1 * np.eye(dimension)
+        mean1, mean2 = random.normal(size=dimension), random.normal(size=dimension)
+        root = linalg.sqrtm(covariance1 @ covariance2)
+        expected = (np.sum((mean1 - mean2) ** 2) + np.trace(covariance1) + np.trace(covariance2)
+                    - 2.0 * np.trace(np.real(root)))
+        actual = evaluate.frechet_distance(mean1, covariance1, mean2, covariance2)
+        self.assertAllClose(actual, expected, rtol=1e-8)
+
+    def test_identical_statistics_give_zero_even_when_singular(self):
+        # Fewer samples than features: a rank-deficient covariance, as in a small FID run.
+        features = np.random.default_rng(2).normal(size=(5, 16))
+        mean, covariance = evaluate.gaussian_statistics(features)
+        self.assertEqual(np.linalg.matrix_rank(covariance), 4)
+        distance = evaluate.frechet_distance(mean, covariance, mean, covariance)
+        self.assertTrue(math.isfinite(distance))
+        self.assertAllClose(distance, 0.0, atol=1e-4)
+
+    def test_features_with_many_samples_use_the_sqrtm_formula(self):
+        random = np.random.default_rng(3)
+        features1 = random.normal(size=(40, 5))
+        features2 = random.normal(1.0, 2.0, size=(30, 5)) @ random.normal(size=(5, 5))
+        expected = evaluate.frechet_distance(*evaluate.gaussian_statistics(features1),
+                                             *evaluate.gaussian_statistics(features2))
+        self.assertAllClose(evaluate.frechet_distance_from_features(features1, features2),
+                            expected, rtol=1e-9)
+
+    def test_low_rank_features_match_the_eigenvalue_formula(self):
+        # Fewer samples than features (the usual small FID run): Tr (Σ1 Σ2)^½ is the sum of the
+        # square roots of the (real, non-negative) eigenvalues of Σ1 Σ2.
+        random = np.random.default_rng(4)
+        for count1, count2 in ((5, 7), (9, 3), (12, 12)):
+            features1 = random.normal(size=(count1, 16))
+            features2 = random.normal(0.5, 1.5, size=(count2, 16))
+            mean1, covariance1 = evaluate.gaussian_statistics(features1)
+            mean2, covariance2 = evaluate.gaussian_statistics(features2)
+            eigenvalues = np.linalg.eigvals(covariance1 @ covariance2).real
+            expected = (np.sum((mean1 - mean2) ** 2) + np.trace(covariance1)
+                        + np.trace(covariance2)
+                        - 2.0 * np.sum(np.sqrt(np.clip(eigenvalues, 0.0, None))))
+            actual = evaluate.frechet_distance_from_features(features1, features2)
+            self.assertAllClose(actual, expected, rtol=1e-6, msg=(count1, count2))
+            self.assertAllClose(evaluate.frechet_distance_from_features(features1, features1),
+                                0.0, atol=1e-9)
+
+    def test_raises_on_mismatched_statistics(self):
+        with self.assertRaisesRegex(ValueError, "Mismatched"):
+            evaluate.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
+
+
+class InceptionScoreTest(tf.test.TestCase):
+
+    def test_uniform_predictions_score_one(self):
+        self.assertAllClose(evaluate.inception_score(np.zeros((10, 7))), 1.0)
+
+    def test_confident_distinct_predictions_score_the_class_count(self):
+        logits = np.full((4, 4), -1e4) + np.eye(4) * 2e4
+        self.assertAllClose(evaluate.inception_score(logits), 4.0, rtol=1e-6)
+        # Two splits of two confident classes each: 2 per split.
+        self.assertAllClose(evaluate.inception_score(logits, splits=2), 2.0, rtol=1e-6)
+
+
+class PixelMetricsTest(tf.test.TestCase):
+
+    def test_in_hole_l1_and_psnr_on_a_hand_computed_case(self):
+        target = np.full((2, 2, 3), 100, np.uint8)
+        composite = target.copy()
+        composite[0, 0] = (110, 90, 100)  # |Δ| = 10, 10, 0 in the first hole pixel
+        composite[0, 1] = (100, 100, 130)  # |Δ| = 0, 0, 30 in the second
+        hole = np.array([[True, True], [False, False]])
+        # L1 over 2 hole pixels × 3 channels: (10 + 10 + 0 + 0 + 0 + 30) / 6.
+        self.assertAllClose(evaluate.in_hole_l1(composite, target, hole), 50.0 / 6.0)
+        # MSE over all 4 pixels × 3 channels: (100 + 100 + 900) / 12.
+        expected_psnr = 10.0 * math.log10(255.0 ** 2 / (1100.0 / 12.0))
+        self.assertAllClose(evaluate.psnr(composite, target), expected_psnr)
+        self.assertEqual(evaluate.psnr(target, target), math.inf)
+
+    def test_in_hole_l1_raises_without_a_hole(self):
+        image = np.zeros((4, 4, 3), np.uint8)
+        with self.assertRaisesRegex(ValueError, "hole pixel"):
+            evaluate.in_hole_l1(image, image, np.zeros((4, 4), bool))
+
+    def test_ms_ssim_uses_fewer_renormalised_scales_on_small_images(self):
+        self.assertEqual(evaluate.ms_ssim_power_factors(512, 512),
+                         evaluate.MS_SSIM_POWER_FACTORS)
+        self.assertLen(evaluate.ms_ssim_power_factors(161, 400), 5)
+        # 120 → 60 → 30 → 15 (≥ 11) → 8 (< 11): four scales.
+        factors = evaluate.ms_ssim_power_factors(_HEIGHT, _WIDTH)
+        self.assertLen(factors, 4)
+        self.assertAllClose(sum(factors), 1.0)
+        self.assertEqual(evaluate.ms_ssim_power_factors(10, 100), ())
+        image = _photo(0)
+        self.assertAllClose(evaluate.ms_ssim(image, image), 1.0, atol=1e-5)
+        self.assertTrue(math.isnan(evaluate.ms_ssim(image[:10], image[:10])))
+
+
+class HardPasteTest(tf.test.TestCase):
+
+    def test_garbage_outside_the_hole_does_not_change_any_score(self):
+        target, hole = _photo(0), _square_hole()
+        fill = np.random.default_rng(3).integers(0, 256, target.shape, dtype=np.uint8)
+        clean = evaluate.Method("clean", lambda known, _: np.where(
+            hole[..., None], fill, known).astype(np.uint8))
+        garbage = evaluate.Method("garbage", lambda known, _: np.where(
+            hole[..., None], fill, 255 - target).astype(np.uint8))
+        results, composites = evaluate.evaluate_sample([clean, garbage], target, hole)
+        self.assertAllEqual(composites["clean"], composites["garbage"])
+        self.assertAllEqual(composites["garbage"][~hole], target[~hole])
+        for metric in ("l1", "psnr", "ms_ssim"):
+            self.assertEqual(results["clean"][metric], results["garbage"][metric])
+
+    def test_a_method_is_given_only_the_image_with_the_hole_zeroed(self):
+        target, hole = _photo(1), _square_hole()
+        self.assertTrue(np.all(target[hole] > 0))
+        seen = []
+
+        def spy(known, given_hole):
+            seen.append((known.copy(), given_hole.copy(), known.flags.writeable))
+            return known.copy()  # the best a method can do: return what it was given
+
+        results, composites = evaluate.evaluate_sample(
+            [evaluate.Method("spy", spy)], target, hole)
+        known, given_hole, writeable = seen[0]
+        self.assertAllEqual(given_hole, hole)
+        self.assertAllEqual(known[hole], np.zeros_like(target[hole]))
+        self.assertAllEqual(known[~hole], target[~hole])
+        self.assertFalse(writeable)
+        # Returning the input scores as a black fill, never as the ground truth.
+        self.assertAllEqual(composites["spy"][hole], np.zeros_like(target[hole]))
+        self.assertAllClose(results["spy"]["l1"], target[hole].astype(np.float64).mean())
+
+    def test_wrong_output_shape_or_dtype_is_an_error(self):
+        target, hole = _photo(0), _square_hole()
+        wrong = evaluate.Method("wrong", lambda known, _: known.astype(np.float32))
+        with self.assertRaisesRegex(ValueError, "expected uint8"):
+            evaluate.evaluate_sample([wrong], target, hole)
+
+    def test_methods_over_the_pixel_cap_are_reported_as_skipped(self):
+        target, hole = _photo(0), _square_hole()
+        capped = evaluate.Method("capped", lambda known, _: known.copy(),
+                                 max_pixels=_HEIGHT * _WIDTH - 1)
+        results, composites = evaluate.evaluate_sample([capped], target, hole)
+        self.assertIn("Mpx", results["capped"]["skipped"])
+        self.assertNotIn("capped", composites)
+
+
+class MaskTest(tf.test.TestCase):
+
+    def test_generated_masks_fall_into_their_bin(self):
+        for bin_index, (name, low, high) in enumerate(evaluate.GENERATED_BINS):
+            square, seed = evaluate.generated_mask("photo", bin_index, 0, seed=7, size=128)
+            fraction = square.mean()
+            self.assertBetween(fraction, max(low, evaluate.MIN_GENERATED_HOLE_FRACTION), high,
+                               msg=name)
+            own = evaluate.resize_nearest(square, _HEIGHT, _WIDTH)
+            self.assertEqual(own.shape, (_HEIGHT, _WIDTH))
+            self.assertAllClose(own.mean(), fraction, atol=0.01, msg=name)
+            again, _ = evaluate.generated_mask("photo", bin_index, 0, seed=7, size=128)
+            self.assertAllEqual(again, square)
+            other, _ = evaluate.generated_mask("photo", bin_index, 1, seed=7, size=128)
+            self.assertFalse(np.array_equal(other, square))
+
+    def test_mask_files_are_paired_by_stem_and_binned_by_hole_fraction(self):
+        directory = self.create_tempdir().full_path
+        os.makedirs(os.path.join(directory, "images"))
+        os.makedirs(os.path.join(directory, "masks"))
+        image_path = os.path.join(directory, "images", "scene.jpg")
+        cv2.imwrite(image_path, _photo(0))
+        mask = np.zeros((_HEIGHT, _WIDTH), np.uint8)
+        mask[:, :80] = 255  # half the image: the 40-100 % bin of mask files
+        cv2.imwrite(os.path.join(directory, "masks", "scene.png"), mask)
+        config = evaluate.EvaluationConfig(images_dir=os.path.join(directory, "images"),
+                                           masks_dir=os.path.join(directory, "masks"))
+        samples = evaluate.samples_of(config, [image_path])
+        hole, square, bin_name, _ = evaluate.holes_of(config, image_path, samples[0][1],
+                                                      _HEIGHT, _WIDTH, (_HEIGHT, _WIDTH))
+        self.assertEqual(bin_name, "40-100%")
+        self.assertAllClose(hole.mean(), 0.5)
+        self.assertAllClose(square.mean(), 0.5, atol=0.01)
+        os.remove(os.path.join(directory, "masks", "scene.png"))
+        with self.assertRaisesRegex(FileNotFoundError, "scene.jpg"):
+            evaluate.samples_of(config, [image_path])
+
+
+class UpsampleMethodTest(tf.test.TestCase):
+
+    def test_plain_upsampling_is_the_bilinear_network_output(self):
+        """Independent reference: block-mean down-sampling, the generator, tf bilinear resize."""
+        generator = _tiny_generator()
+        target = _photo(2, 128, 128)
+        hole = np.zeros((128, 128), bool)
+        hole[32:64, 48:96] = True  # whole 2×2 blocks: the 64² mask is exact
+        method, = evaluate.build_methods(["crainpaint_upsample"], generator)
+        composite, _ = evaluate.run_method(method, target, hole)
+
+        known = np.where(hole[..., None], 0.0, target.astype(np.float64))
+        small = known.reshape(64, 2, 64, 2, 3).mean(axis=(1, 3))
+        small_hole = hole.reshape(64, 2, 64, 2).any(axis=(1, 3))[..., None].astype(np.float32)
+        _, refined, _ = generator((tf.constant(small[None] / 127.5 - 1.0, tf.float32),
+                                   tf.constant(small_hole[None])), training=False)
+        refined = (refined[0].numpy().astype(np.float64) + 1.0) * 127.5
+        small_composite = refined * small_hole + small * (1.0 - small_hole)
+        expected = tf.image.resize(small_composite[None], [128, 128], "bilinear")[0].numpy()
+        expected = np.clip(np.round(expected), 0, 255)
+        difference = np.abs(composite[hole].astype(np.float64) - expected[hole])
+        self.assertLessEqual(difference.max(), 1.0)
+
+
+class EndToEndTest(tf.test.TestCase):
+
+    def test_run_on_two_photos_gives_finite_numbers_for_every_method(self):
+        directory = self.create_tempdir().full_path
+        images = os.path.join(directory, "images")
+        os.makedirs(images)
+        for seed in range(2):
+            cv2.imwrite(os.path.join(images, f"photo{seed}.png"), _photo(seed)[..., ::-1])
+        weights = os.path.join(directory, "tiny")
+        save_generator_weights(_tiny_generator(), weights)
+        config = evaluate.EvaluationConfig(images_dir=images, weights=weights, square_size=128,
+                                           masks_per_image=1, seed=5)
+        output, progress = io.StringIO(), io.StringIO()
+        json_path = os.path.join(directory, "evaluation.json")
+        evaluate.run(config, "evaluate (test)", output_json=json_path, output=output,
+                     progress=progress)
+
+        with open(json_path) as handle:
+            result = json.load(handle)
+        self.assertLen(result["samples"], 2 * len(evaluate.GENERATED_BINS))
+        for sample in result["samples"]:
+            for resolution in evaluate.RESOLUTIONS:
+                self.assertCountEqual(sample["results"][resolution], evaluate.METHODS)
+        for resolution in evaluate.RESOLUTIONS:
+            for metric in ("l1", "psnr", "ms_ssim", "seconds"):
+                for method in evaluate.METHODS:
+                    for bin_name in result["bins"] + [evaluate.ALL_BINS]:
+                        entry = result["summary"][resolution][metric][method][bin_name]
+                        self.assertIsInstance(entry["mean"], float,
+                                              msg=(resolution, metric, method, bin_name))
+                        self.assertTrue(math.isfinite(entry["mean"]))
+                        self.assertEqual(entry["skipped"], 0)
+        text = output.getvalue()
+        self.assertIn("cpu: ", text.splitlines()[1])
+        self.assertIn("| telea |", text)
+        self.assertIn("### in-hole L1", text)
+        self.assertIn("ETA", progress.getvalue())
+        self.assertIn("[8/8]", progress.getvalue())
+
+
+if __name__ == "__main__":
+    tf.test.main()
