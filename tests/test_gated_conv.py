@@ -111,3 +111,8 @@ class LightWeightGatedConv2DTest(tf.test.TestCase):
     def test_raises_when_stride_and_dilation_combined(self):
         with self.assertRaisesRegex(ValueError, "cannot be combined"):
             LightWeightGatedConv2D(4, strides=2, dilation_rate=2)
+
+    def test_feature_and_gate_kernels_start_from_different_random_values(self):
+        layer = LightWeightGatedConv2D(8, 3, gate="full")
+        layer.build((None, 8, 8, 8))
+        self.assertNotAllClose(layer.feature_conv.kernel, layer.gate_convs[0].kernel)

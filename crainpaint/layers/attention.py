@@ -22,7 +22,7 @@ def grid_hole_mask(mask, grid_shape):
 
     H and W must be multiples of the grid's; the result is float32 [B, gh, gw, 1].
     """
-    mask = tf.convert_to_tensor(mask, tf.float32)
+    mask = tf.cast(mask, tf.float32)  # also bf16 under mixed precision
     grid_height, grid_width = grid_shape[0], grid_shape[1]
     shape = tf.shape(mask)
     cells = tf.reshape(mask, [shape[0], grid_height, shape[1] // grid_height,

@@ -65,31 +65,39 @@ class LightWeightGatedConv2D(keras.layers.Layer):
         self._activation_name = activation
         self.kernel_initializer = keras.initializers.get(
             kernel_initializer or _DEFAULT_INITIALIZER)
+        serialized_initializer = keras.initializers.serialize(self.kernel_initializer)
 
-        common = dict(padding="same", kernel_initializer=self.kernel_initializer)
+        def initializer():
+            # One instance per kernel: a shared unseeded instance gives the feature and gate
+            # kernels the same first random values.
+            return keras.initializers.deserialize(serialized_initializer)
+
+        common = dict(padding="same")
         self.feature_conv = keras.layers.Conv2D(
             filters, self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
-            name="feature", **common)
+            kernel_initializer=initializer(), name="feature", **common)
         if gate == "single_channel":
             self.gate_convs = [keras.layers.Conv2D(
                 1, self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
-                name="gate", **common)]
+                kernel_initializer=initializer(), name="gate", **common)]
         elif gate == "full":
             self.gate_convs = [keras.layers.Conv2D(
                 filters, self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
-                name="gate", **common)]
+                kernel_initializer=initializer(), name="gate", **common)]
         elif gate == "depthwise_separable":
             # Table 1 counts Hk·Wk·Cin + Cin·Cout weights: the depthwise part carries no bias.
             self.gate_convs = [
                 keras.layers.DepthwiseConv2D(
                     self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
                     padding="same", use_bias=False,
-                    depthwise_initializer=self.kernel_initializer, name="gate_depthwise"),
-                keras.layers.Conv2D(filters, 1, name="gate_pointwise", **common)]
+                    depthwise_initializer=initializer(), name="gate_depthwise"),
+                keras.layers.Conv2D(filters, 1, kernel_initializer=initializer(),
+                                    name="gate_pointwise", **common)]
         else:  # pixelwise
             # Always stride 1: a strided 1×1 conv crashes oneDNN in the backward pass
             # (tf-traps.md); call() subsamples the input first, which is the same for 'same'.
-            self.gate_convs = [keras.layers.Conv2D(filters, 1, name="gate", **common)]
+            self.gate_convs = [keras.layers.Conv2D(filters, 1, kernel_initializer=initializer(),
+                                                   name="gate", **common)]
 
     def build(self, input_shape):
         self.feature_conv.build(input_shape)

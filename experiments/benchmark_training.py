@@ -1,0 +1,188 @@
+r"""Training throughput on this machine: images/s of both stages at 256² and 512², batch 1 and 4,
+float32 and mixed_bfloat16, with the paper's generator (``GeneratorConfig()``, 2.7 M parameters)
+and critic, and whether the input pipeline ever starved the step.
+
+Every configuration runs in its own subprocess (a native crash or an unsupported precision is a
+row marked "failed", not a dead benchmark), builds a ``Trainer`` exactly as ``crainpaint.train``
+does, runs ``--warmup`` steps (tracing) and then times ``--steps`` steps. Per step it separates
+the time spent waiting for ``next(iterator)`` (the input pipeline) from the rest; the pipeline
+"starved" the step when the wait exceeded 5 % of a step.
+
+images/s counts every image the step consumed: ``batch`` for a reconstruction step, ``batch ×
+(critic_steps + 1)`` for an Algorithm-1 step (5 critic updates and 1 generator update, each on its
+own batch). The machine is shared: run when it is idle, and read the CPU line.
+
+    python experiments/benchmark_training.py            # the whole table (≈ 30-60 min on 2 cores)
+    python experiments/benchmark_training.py --quick    # 256², batch 1, both stages and precisions
+    python experiments/benchmark_training.py --sizes 256 --batches 2 --stages reconstruction \
+        --precisions float32,mixed_bfloat16 --steps 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_DATA_DIR = os.path.expanduser("~/.cache/crainpaint/data/photos/train")
+STARVED_FRACTION = 0.05
+
+
+def _parse_arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="256² batch 1 only, 1 warm-up and 2 timed steps.")
+    parser.add_argument("--sizes", default="256,512")
+    parser.add_argument("--batches", default="1,4")
+    parser.add_argument("--stages", default="reconstruction,adversarial")
+    parser.add_argument("--precisions", default="float32,mixed_bfloat16")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per configuration")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps (tracing) first")
+    parser.add_argument("--data_dir", default=None,
+                        help=f"image folder (default: {DEFAULT_DATA_DIR} if it exists, else "
+                             "generated images)")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per row")
+    parser.add_argument("--json", default=None, help="also write the rows to this file")
+    parser.add_argument("--single", default=None, help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def cpu_description():
+    from crainpaint.training.trainer import cpu_model
+
+    return cpu_model()
+
+
+def _generated_images(directory, count=8):
+    import cv2
+    import numpy as np
+
+    os.makedirs(directory, exist_ok=True)
+    random = np.random.default_rng(0)
+    for index in range(count):
+        image = random.integers(0, 256, size=(1200, 1600, 3), dtype=np.uint8)
+        cv2.imwrite(os.path.join(directory, f"image{index}.png"), cv2.blur(image, (15, 15)))
+    return directory
+
+
+def _measure(row, data_dir, warmup, steps):
+    """One configuration, in this (sub)process; returns the row with its measurements."""
+    import tensorflow as tf  # noqa: F401  (import cost kept out of the timings)
+
+    from crainpaint.models import CriticConfig, GeneratorConfig
+    from crainpaint.training import TrainConfig, Trainer
+    from data_pipelines import DataConfig
+
+    config = TrainConfig(
+        generator=GeneratorConfig(), critic=CriticConfig(input_size=row["size"]),
+        data=DataConfig(dataset="folder", data_dir=data_dir, image_size=row["size"],
+                        global_batch_size=row["batch"]),
+        stage=row["stage"], mixed_precision=row["precision"], total_steps=10 ** 9)
+    with tempfile.TemporaryDirectory() as model_dir:
+        started = time.perf_counter()
+        trainer = Trainer(config, model_dir)
+        iterator = trainer.make_iterator()
+        row["build_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        for _ in range(warmup):
+            trainer.train_step(iterator)
+        row["warmup_seconds"] = time.perf_counter() - started
+        step_seconds, wait_seconds = [], []
+        for _ in range(steps):
+            started = time.perf_counter()
+            metrics, waited = trainer.train_step(iterator)
+            step_seconds.append(time.perf_counter() - started)
+            wait_seconds.append(waited)
+        total = sum(step_seconds)
+        images = steps * config.batches_per_step * config.data.global_batch_size
+        row.update(
+            seconds_per_step=total / steps, images_per_second=images / total,
+            input_wait_fraction=sum(wait_seconds) / total,
+            max_wait_fraction=max(w / s for w, s in zip(wait_seconds, step_seconds)),
+            finite=all(value == value for value in metrics.values()))
+        row["starved"] = row["max_wait_fraction"] > STARVED_FRACTION
+        row["status"] = "ok"
+    return row
+
+
+def _run_row(row, arguments, data_dir):
+    command = [sys.executable, os.path.abspath(__file__), "--single", json.dumps(row),
+               "--steps", str(arguments.steps), "--warmup", str(arguments.warmup),
+               "--data_dir", data_dir]
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = REPOSITORY + os.pathsep + environment.get("PYTHONPATH", "")
+    environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        process = subprocess.run(command, capture_output=True, text=True, env=environment,
+                                 timeout=arguments.timeout)
+    except subprocess.TimeoutExpired:
+        return dict(row, status=f"failed: timeout after {arguments.timeout:.0f} s")
+    for line in reversed(process.stdout.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    lines = [line.strip() for line in process.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "Error" in line or "error" in line] or lines or ["?"]
+    return dict(row, status=f"failed (exit {process.returncode}): {errors[-1][:200]}")
+
+
+def _format(rows):
+    header = (f"{'stage':<15}{'size':>5}{'batch':>6}  {'precision':<15}{'s/step':>9}"
+              f"{'images/s':>10}{'input wait':>12}{'starved':>9}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        prefix = f"{row['stage']:<15}{row['size']:>5}{row['batch']:>6}  {row['precision']:<15}"
+        if row.get("status") != "ok":
+            lines.append(prefix + "  " + row.get("status", "failed"))
+            continue
+        lines.append(prefix + f"{row['seconds_per_step']:>9.2f}{row['images_per_second']:>10.3f}"
+                              f"{100 * row['input_wait_fraction']:>11.1f}%"
+                              f"{'yes' if row['starved'] else 'no':>9}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    arguments = _parse_arguments(argv)
+    if arguments.single:
+        row = json.loads(arguments.single)
+        print(json.dumps(_measure(row, arguments.data_dir, arguments.warmup, arguments.steps)))
+        return 0
+    if arguments.quick:
+        arguments.sizes, arguments.batches = "256", "1"
+        arguments.steps, arguments.warmup = 2, 1
+    data_dir = arguments.data_dir or (DEFAULT_DATA_DIR if os.path.isdir(DEFAULT_DATA_DIR)
+                                      else None)
+    scratch = None
+    if data_dir is None:
+        scratch = tempfile.mkdtemp(prefix="crainpaint-benchmark-")
+        data_dir = _generated_images(scratch)
+    print(f"CPU: {cpu_description()}")
+    print(f"data: {data_dir}; {arguments.warmup} warm-up + {arguments.steps} timed steps per row; "
+          "generator = GeneratorConfig() (2.7 M), critic at the crop size")
+    rows = []
+    for stage in arguments.stages.split(","):
+        for size in map(int, arguments.sizes.split(",")):
+            for batch in map(int, arguments.batches.split(",")):
+                for precision in arguments.precisions.split(","):
+                    row = {"stage": stage, "size": size, "batch": batch,
+                           "precision": precision}
+                    rows.append(_run_row(row, arguments, data_dir))
+                    print(_format(rows[-1:]).splitlines()[-1], flush=True)
+    print()
+    print(_format(rows))
+    if arguments.json:
+        with open(arguments.json, "w") as handle:
+            json.dump({"cpu": cpu_description(), "rows": rows}, handle, indent=2)
+    if scratch:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

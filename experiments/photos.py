@@ -1,0 +1,45 @@
+"""Our bundled model (issue 10): the paper's generator trained on real photographs from Debian
+packages (``~/.cache/crainpaint/data/photos/train``, see ``experiments/data/README.md``).
+
+Stage 1, this config: ``reconstruction`` (β = 0, no critic; a documented deviation that
+warm-starts the generator cheaply on a CPU) on 256² multi-scale crops, batch 2. The model is the
+paper's ``GeneratorConfig()`` (2.7 M parameters, 16-px attention cells): it is fully
+convolutional, so 256² crops simply give a 16×16 attention grid instead of 32×32, with the same
+weights (``input_size=512`` is metadata for inference). Run in the background, resumable::
+
+    nohup .venv/bin/python -m crainpaint.train --experiment experiments/photos.py \
+        --model_dir ~/.cache/crainpaint/runs/photos > ~/.cache/crainpaint/runs/photos.log 2>&1 &
+
+Stop it with ``kill -TERM <pid>`` (it saves a checkpoint first); rerun the same command to
+resume. ``~/.cache/crainpaint/runs/photos/generator_weights/`` holds the float16 weights to copy
+into ``crainpaint/pretrained/``.
+
+Stage 2 follows in the SAME model_dir at 512² with the paper's Algorithm 1 (the critic starts
+fresh, the generator and its Adam state continue)::
+
+    .venv/bin/python -m crainpaint.train --experiment experiments/photos.py \
+        --model_dir ~/.cache/crainpaint/runs/photos --stage adversarial --image_size 512 \
+        --batch_size 1 --steps <global step to reach>
+
+Smoke (seconds)::
+
+    python -m crainpaint.train --experiment experiments/photos.py --smoke --model_dir /tmp/photos_smoke
+"""
+
+import os
+
+from experiments.common import paper_config, smoke_variant
+
+DATA_DIR = os.path.join("~", ".cache", "crainpaint", "data", "photos", "train")
+
+
+def get_config():
+    return paper_config(
+        "folder", data_dir=DATA_DIR, image_size=256, batch_size=2, stage="reconstruction",
+        total_steps=200_000, checkpoint_every_steps=1000, checkpoint_every_seconds=300.0,
+        keep_checkpoints=3, summary_every_steps=50, image_summary_every_steps=1000,
+        export_generator_every_steps=1000, mixed_precision="auto")
+
+
+def get_smoke_config():
+    return smoke_variant(get_config())

@@ -1,0 +1,339 @@
+"""The trainer on the smoke config: finite losses, parameters that move, exact resumption, NaN
+detection, exported weights, config files and the TrainConfig itself.
+
+Every Trainer traces its own step functions (several seconds each on 2 CPUs), so each test
+class builds the few trainers it needs once, in setUpClass, and its tests only read the results.
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import cv2
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from crainpaint.models import CriticConfig, GeneratorConfig
+from crainpaint.pretrained import load_generator_weights
+from crainpaint.training import NonFiniteLossError, TrainConfig, Trainer, restore_generator
+from crainpaint.training import trainer as trainer_lib
+from data_pipelines import DataConfig, make_dataset
+
+
+def smoke_config(data, stage, **overrides):
+    """The smoke geometry of experiments/common.py: 64², 4×4 grid (16-px cells), width 0.25."""
+    values = dict(
+        generator=GeneratorConfig(input_size=64, attention_grid=4, width_multiplier=0.25),
+        critic=CriticConfig(input_size=64, width_multiplier=0.25), data=data, stage=stage,
+        critic_steps=2, total_steps=2, checkpoint_every_steps=1, checkpoint_every_seconds=0.0,
+        summary_every_steps=1, image_summary_every_steps=1, export_generator_every_steps=0,
+        mixed_precision="float32", seed=5)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def write_image_folder(directory, count=6):
+    """Small smooth colour images of different sizes (the pipeline crops and resizes them)."""
+    os.makedirs(directory, exist_ok=True)
+    random = np.random.default_rng(0)
+    for index in range(count):
+        height, width = random.integers(70, 140, size=2)
+        rows, cols = np.mgrid[0:height, 0:width]
+        image = np.stack([(cols * 3 + index * 20) % 256, (rows * 2 + index * 40) % 256,
+                          ((rows + cols) * (index + 1)) % 256], axis=-1).astype(np.uint8)
+        cv2.imwrite(os.path.join(directory, f"image{index}.png"), image)
+
+
+def weights_of(model):
+    return [np.array(variable.numpy()) for variable in model.weights]
+
+
+class ResumeTestMixin:
+    """(a) one uninterrupted run 0 → 2 (it keeps ckpt-1 and ckpt-2); (b) a NEW Trainer in a
+    directory holding only ckpt-1, which resumes 1 → 2. Two trainers, two traces per stage."""
+
+    stage = None
+
+    @classmethod
+    def make_config(cls):
+        raise NotImplementedError
+
+    @classmethod
+    def data_context(cls):
+        return _null_context()
+
+    @classmethod
+    def after_training(cls):
+        """Hook for extra checks that reuse the resumed trainer's traced functions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.root = tempfile.mkdtemp(prefix=f"crainpaint-{cls.stage}-")
+        cls.straight_dir = os.path.join(cls.root, "straight")
+        cls.resumed_dir = os.path.join(cls.root, "resumed")
+        config = cls.make_config()
+        with cls.data_context():
+            straight = Trainer(config, cls.straight_dir)
+            cls.initial_weights = weights_of(straight.generator)
+            cls.straight_result = straight.train(total_steps=2)
+            cls.straight_checkpoints = [os.path.basename(path)
+                                        for path in straight.checkpoint_manager.checkpoints]
+            _copy_checkpoint(cls.straight_dir, "ckpt-1", cls.resumed_dir)
+            resumed = Trainer(config, cls.resumed_dir)
+            cls.restored_step = int(resumed.step.numpy())
+            cls.resumed_result = resumed.train(total_steps=2)
+            cls.preview = resumed.preview_grid().numpy()
+            cls.straight, cls.resumed = straight, resumed
+            cls.straight_weights = weights_of(straight.generator)
+            cls.resumed_weights = weights_of(resumed.generator)
+            cls.after_training()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.root, ignore_errors=True)
+        super().tearDownClass()
+
+    def test_losses_are_finite(self):
+        for result in (self.straight_result, self.resumed_result):
+            self.assertEqual(result["status"], "completed")
+            self.assertTrue(result["metrics"])
+            for name, value in result["metrics"].items():
+                self.assertTrue(np.isfinite(value), f"{name} = {value}")
+
+    def test_parameters_changed(self):
+        # Not all in two steps: at initialisation (truncated normal σ 0.05, as the author's) the
+        # coarse network's activations halve at every layer, so its early kernels get gradients
+        # too small to move a float32 weight in two Adam steps; every bias does move.
+        paths = [variable.path for variable in self.straight.generator.weights]
+        changed = {path: not np.array_equal(before, after) for path, before, after in
+                   zip(paths, self.initial_weights, self.straight_weights)}
+        self.assertGreater(np.mean(list(changed.values())), 0.5)
+        biases = [name for name in changed if name.endswith("/bias")]
+        self.assertTrue(all(changed[name] for name in biases),
+                        [name for name in biases if not changed[name]])
+
+    def test_resumes_step_counter_and_data_position(self):
+        self.assertEqual(self.straight_checkpoints, ["ckpt-1", "ckpt-2"])
+        self.assertEqual(self.restored_step, 1)
+        self.assertEqual(self.resumed_result["step"], 2)
+        examples = tf.train.load_variable(os.path.join(self.resumed_dir, "ckpt-2"),
+                                          "examples_seen/.ATTRIBUTES/VARIABLE_VALUE")
+        # 2 steps × batches per step × global batch 2.
+        self.assertEqual(int(examples), 2 * self.straight.config.batches_per_step * 2)
+
+    def test_resumed_run_equals_uninterrupted_run_exactly(self):
+        for resumed, straight in zip(self.resumed_weights, self.straight_weights):
+            self.assertAllEqual(resumed, straight)
+        reader_straight = tf.train.load_checkpoint(os.path.join(self.straight_dir, "ckpt-2"))
+        reader_resumed = tf.train.load_checkpoint(os.path.join(self.resumed_dir, "ckpt-2"))
+        names = reader_straight.get_variable_to_shape_map()
+        self.assertEqual(set(names), set(reader_resumed.get_variable_to_shape_map()))
+        for name in names:  # Both models, both optimizers' slots, the counters.
+            if name != "_CHECKPOINTABLE_OBJECT_GRAPH":
+                self.assertAllEqual(reader_straight.get_tensor(name),
+                                    reader_resumed.get_tensor(name), msg=name)
+        self.assertEqual(self.resumed_result["metrics"], self.straight_result["metrics"])
+
+    def test_writes_configs_summaries_and_log(self):
+        with open(os.path.join(self.resumed_dir, "config.json")) as handle:
+            self.assertEqual(TrainConfig.from_dict(json.load(handle)), self.make_config())
+        with open(os.path.join(self.resumed_dir, "generator_config.json")) as handle:
+            self.assertEqual(GeneratorConfig.from_dict(json.load(handle)),
+                             self.make_config().generator)
+        self.assertTrue(os.listdir(os.path.join(self.straight_dir, "train")))
+        with open(os.path.join(self.resumed_dir, "train_log.jsonl")) as handle:
+            session = json.loads(handle.readline())
+        self.assertEqual((session["start_step"], session["end_step"], session["status"]),
+                         (1, 2, "completed"))
+
+    def test_exports_generator_weights(self):
+        metadata_path = os.path.join(self.straight_dir, "generator_weights", "generator.json")
+        with open(metadata_path) as handle:
+            metadata = json.load(handle)
+        self.assertEqual((metadata["step"], metadata["stage"]), (2, self.stage))
+
+    def test_preview_grid_has_five_panels(self):
+        self.assertEqual(self.preview.shape[1:], (64, 5 * 64, 3))
+        self.assertAllInRange(self.preview, 0.0, 1.0)
+
+
+class RestoreTestMixin:
+    """Restoring only the generator (the export tool's path); one stage is enough."""
+
+    def test_restore_generator_and_exported_weights_match_training(self):
+        restored = restore_generator(self.straight_dir)
+        self.assertEqual(restored.restored_step, 2)
+        for restored_weight, trained in zip(weights_of(restored), self.straight_weights):
+            self.assertAllEqual(restored_weight, trained)
+        exported = load_generator_weights(os.path.join(self.straight_dir, "generator_weights"))
+        self.assertEqual(exported.pretrained_metadata["step"], 2)
+        for exported_weight, trained in zip(weights_of(exported), self.straight_weights):
+            self.assertAllClose(exported_weight, trained, atol=1e-3, rtol=1e-3)  # float16.
+
+
+def _copy_checkpoint(source, name, destination):
+    """A model_dir holding only checkpoint ``name`` of ``source`` (a run stopped there)."""
+    os.makedirs(destination)
+    for file_name in os.listdir(source):
+        if file_name.startswith(name + "."):
+            shutil.copy(os.path.join(source, file_name), destination)
+    with open(os.path.join(destination, "checkpoint"), "w") as handle:
+        handle.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
+
+
+class _null_context:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
+    """Stage "reconstruction" (β = 0, no critic) on tfds.testing.mock_data for div2k."""
+
+    stage = "reconstruction"
+
+    @classmethod
+    def make_config(cls):
+        data = DataConfig(dataset="div2k", image_size=64, global_batch_size=2, seed=3,
+                          shuffle_buffer_size=4)
+        return smoke_config(data, "reconstruction")
+
+    @classmethod
+    def data_context(cls):
+        return tfds.testing.mock_data(num_examples=6)
+
+    @classmethod
+    def after_training(cls):
+        # NaN detection, with the resumed trainer's traced functions: from step 2, the second
+        # batch of the stream is NaN, so the update to step 4 fails after ckpt-3 was saved.
+        def poisoned_dataset(data_config, start_example):
+            def poison(index, batch):
+                image = tf.where(index == 1, tf.fill(tf.shape(batch["image"]), np.nan),
+                                 batch["image"])
+                return {"image": image, "mask": batch["mask"]}
+
+            return make_dataset(data_config, start_example).enumerate().map(poison)
+
+        cls.resumed.dataset_factory = poisoned_dataset
+        try:
+            cls.resumed.train(total_steps=6)
+            cls.non_finite_error = None
+        except NonFiniteLossError as error:
+            cls.non_finite_error = error
+
+    def test_non_finite_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(self):
+        self.assertIsNotNone(self.non_finite_error)
+        self.assertIn("at step 4", str(self.non_finite_error))
+        self.assertEqual(os.path.basename(tf.train.latest_checkpoint(self.resumed_dir)),
+                         "ckpt-3")
+        with open(os.path.join(self.resumed_dir, "train_log.jsonl")) as handle:
+            self.assertEqual(json.loads(handle.readlines()[-1])["status"], "failed")
+
+    def test_has_no_critic(self):
+        self.assertIsNone(self.straight.critic)
+        self.assertNotIn("critic_loss", self.straight_result["metrics"])
+
+
+class AdversarialStageOnImageFolderTest(ResumeTestMixin, RestoreTestMixin, tf.test.TestCase):
+    """Stage "adversarial" (Algorithm 1, 2 critic updates per step here) on a folder of PNGs."""
+
+    stage = "adversarial"
+
+    @classmethod
+    def make_config(cls):
+        folder = os.path.join(tempfile.gettempdir(), "crainpaint-test-trainer-images")
+        if not os.path.isdir(folder):
+            write_image_folder(folder)
+        data = DataConfig(dataset="folder", data_dir=folder, image_size=64, global_batch_size=2,
+                          seed=4)
+        return smoke_config(data, "adversarial")
+
+    def test_reports_critic_and_adversarial_terms(self):
+        metrics = self.straight_result["metrics"]
+        for name in ("critic_loss", "gradient_penalty", "wasserstein_estimate",
+                     "generator_adversarial", "reconstruction"):
+            self.assertIn(name, metrics)
+        # L_g = L_rec + β L_adv with β = 1e-4.
+        self.assertAllClose(metrics["generator_loss"],
+                            metrics["reconstruction"] + 1e-4 * metrics["generator_adversarial"],
+                            rtol=1e-5)
+
+
+class TrainConfigTest(tf.test.TestCase):
+    def test_json_round_trip(self):
+        config = smoke_config(DataConfig(dataset="folder", data_dir="/data", image_size=64),
+                              "adversarial")
+        self.assertEqual(TrainConfig.from_json(config.to_json()), config)
+
+    def test_auto_mixed_precision_needs_amx(self):
+        directory = self.create_tempdir()
+        amx = directory.create_file("amx", "flags\t: fpu avx512_bf16 amx_bf16 amx_tile\n")
+        plain = directory.create_file("plain", "flags\t: fpu avx512_bf16\n")
+        config = TrainConfig(mixed_precision="auto", stage="reconstruction")
+        self.assertEqual(config.resolved_mixed_precision(amx.full_path), "mixed_bfloat16")
+        self.assertEqual(config.resolved_mixed_precision(plain.full_path), "float32")
+
+    def test_reconstruction_stage_has_zero_adversarial_weight_and_one_batch(self):
+        config = TrainConfig(stage="reconstruction")
+        self.assertEqual(config.effective_adversarial_weight, 0.0)
+        self.assertEqual(config.batches_per_step, 1)
+        self.assertEqual(TrainConfig(stage="adversarial").batches_per_step, 6)
+
+    def test_raises_critic_size_mismatch_error(self):
+        with self.assertRaisesRegex(ValueError, "critic.input_size"):
+            TrainConfig(data=DataConfig(image_size=256), stage="adversarial")
+
+    def test_raises_image_size_not_multiple_of_cell_error(self):
+        with self.assertRaisesRegex(ValueError, "multiple of the generator's attention cell"):
+            TrainConfig(data=DataConfig(image_size=200), stage="reconstruction")
+
+    def test_raises_unknown_stage_error(self):
+        with self.assertRaisesRegex(ValueError, "stage"):
+            TrainConfig(stage="gan")
+
+    def test_cpu_model_names_the_processor(self):
+        self.assertIn("CPUs", trainer_lib.cpu_model())
+
+
+class ExperimentFilesTest(tf.test.TestCase):
+    """Every experiments/*.py builds valid configs; the command-line overrides resolve."""
+
+    def test_every_experiment_has_config_and_smoke_config(self):
+        from crainpaint import train as entry_point
+
+        root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            "experiments")
+        names = ["celeba_hq.py", "places2.py", "div2k.py", "folder.py", "photos.py",
+                 "ablation_sc_sc.py", "ablation_sc_ds.py", "ablation_sc_pw.py",
+                 "ablation_gc_gc.py", "ablation_ds_ds.py", "ablation_pw_pw.py"]
+        for name in names:
+            path = os.path.join(root, name)
+            module = entry_point.load_experiment(path)
+            self.assertIn("python -m crainpaint.train --experiment experiments/" + name,
+                          " ".join(module.__doc__.split()).replace("\\ ", ""), name)
+            config, smoke = module.get_config(), module.get_smoke_config()
+            self.assertIsInstance(config, TrainConfig)
+            self.assertEqual(smoke.data.image_size, 64)
+            self.assertEqual(smoke.data.global_batch_size, 2)
+            self.assertEqual(smoke.stage, config.stage)
+
+    def test_photos_config_trains_the_paper_generator_on_256_crops(self):
+        from crainpaint import train as entry_point
+
+        config = entry_point.experiment_config("experiments/photos.py")
+        self.assertEqual(config.generator, GeneratorConfig())
+        self.assertEqual((config.data.image_size, config.data.global_batch_size, config.stage),
+                         (256, 2, "reconstruction"))
+        adversarial = entry_point.apply_overrides(config, stage="adversarial", image_size=512,
+                                                  batch_size=1, steps=10)
+        self.assertEqual(adversarial.critic.input_size, 512)
+        self.assertEqual((adversarial.total_steps, adversarial.data.global_batch_size), (10, 1))
+
+
+if __name__ == "__main__":
+    tf.test.main()
