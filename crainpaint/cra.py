@@ -182,7 +182,8 @@ def _feather(result, image, hole, feather_px):
     """Blends ``result`` into ``image`` over ``feather_px`` context pixels around the hole.
 
     Weight (f + 1 − d) / (f + 1) at chessboard distance d ≤ f from the hole, 1 inside it, so
-    hole pixels always take the inpainted value and far context keeps the original.
+    hole pixels always take the inpainted value and far context keeps the original. Inpainted
+    values exist only in the grid cells holding hole pixels, so the band stops at their edges.
     """
     reach = tf.cast(hole, tf.float32)[tf.newaxis]
     total = reach
@@ -213,7 +214,9 @@ def inpaint_image(image, hole, generator, config=CRAConfig()):
     hole = tf.convert_to_tensor(hole)
     if hole.dtype != tf.bool:
         hole = hole > (0.5 if hole.dtype.is_floating else 0)
-    result = tf.cond(tf.reduce_any(hole), lambda: _inpaint(image, hole, generator, config),
+    result = tf.cond(tf.reduce_any(hole),
+                     lambda: _inpaint(image, hole, generator, config,
+                                      hole_only=not config.feather_px),
                      lambda: image)
     if config.feather_px:
         return _feather(result, image, hole, config.feather_px)
@@ -231,8 +234,11 @@ def _cell_pixel_indices(cells, grid_width, cell_height, cell_width):
     return tf.stack([rows, cols], axis=-1)
 
 
-def _inpaint(image, hole, generator, config):
+def _inpaint(image, hole, generator, config, hole_only=True):
     """CRA for a photo with at least one hole pixel; returns the pasted uint8 result.
+
+    With ``hole_only`` false, every pixel of the hole cells takes the inpainted value (for the
+    feather blend, which decides per pixel); pixels of other cells are always the input's.
 
     Full-resolution work is limited to a few streaming passes (two area resizes, one copy, the
     per-row residual aggregation); everything per pixel of the hole happens on the hole cells.
@@ -298,12 +304,12 @@ def _inpaint(image, hole, generator, config):
     filled = tf.reshape(to_uint8(upsampler.cells(hole_cells) + residuals), [-1, 3])
 
     # Step 6: hard paste: only hole pixels change ("simply a copy of the original", Sec. 3.1).
-    result = tf.tensor_scatter_nd_update(image_work, indices,
-                                         tf.where(in_hole, filled, original))
+    updates = tf.where(in_hole, filled, original) if hole_only else filled
+    result = tf.tensor_scatter_nd_update(image_work, indices, updates)
     result = result[:scaled_height, :scaled_width]
 
     def downscale():
         small_result = to_uint8(tf.image.resize(result, [height, width], "area"))
-        return tf.where(hole, small_result, image)
+        return tf.where(hole, small_result, image) if hole_only else small_result
 
     return tf.cond(resized, downscale, lambda: result)

@@ -218,6 +218,19 @@ class InpaintTest(tf.test.TestCase):
         self.assertAllEqual(output[mask == 0], image[mask == 0])
         self.assertFalse(np.array_equal(output[mask > 0], image[mask > 0]))
 
+    def test_feather_blends_only_outward_into_a_band_of_context(self):
+        image = photo_like(150, 230)
+        mask = self._mask(150, 230)
+        hard = crainpaint.inpaint(image, mask, self.generator)
+        soft = crainpaint.inpaint(image, mask, self.generator, feather_px=4)
+        hole = mask > 0
+        self.assertAllEqual(soft[hole], hard[hole])
+        distance = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_C, 3)
+        far = distance > 4
+        self.assertAllEqual(soft[far], image[far])
+        band = (distance > 0) & (distance <= 4)
+        self.assertFalse(np.array_equal(soft[band], image[band]))
+
     def test_raises_size_mismatch_naming_both_sizes(self):
         with self.assertRaisesRegex(ValueError, "mask is 40×30 but image is 70×50"):
             crainpaint.inpaint(photo_like(50, 70), np.zeros((30, 40), np.uint8), self.generator)
