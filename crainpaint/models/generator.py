@@ -37,9 +37,12 @@ class CoarseNetwork(keras.Model):
         gate = config.coarse_gate
         narrow, wide = config.channels(32), config.channels(64)
 
+        initializer = config.initializer()
+
         def conv(filters, kernel=3, stride=1, dilation=1, name=None, activation="elu"):
             return LightWeightGatedConv2D(filters, kernel, stride, dilation, gate=gate,
-                                          activation=activation, name=name)
+                                          activation=activation, kernel_initializer=initializer,
+                                          name=name)
 
         self.blocks = [conv(narrow, 5, 2, name="down1"), conv(narrow, name="conv1"),
                        conv(wide, 3, 2, name="down2")]
@@ -48,8 +51,10 @@ class CoarseNetwork(keras.Model):
                         for index, rate in enumerate(COARSE_DILATIONS)]
         self.blocks += [conv(wide, name=f"conv3_{index}") for index in range(3)]
         self.blocks += [
-            GatedUpsampleConv2D(narrow, 3, gate=gate, name="up1"), conv(narrow, name="conv4"),
-            GatedUpsampleConv2D(3, 3, gate=gate, activation=None, name="to_rgb")]
+            GatedUpsampleConv2D(narrow, 3, gate=gate, kernel_initializer=initializer, name="up1"),
+            conv(narrow, name="conv4"),
+            GatedUpsampleConv2D(3, 3, gate=gate, activation=None, kernel_initializer=initializer,
+                                name="to_rgb")]
 
     def call(self, inputs):
         outputs = inputs
@@ -76,12 +81,16 @@ class RefineNetwork(keras.Model):
         gate = config.refine_gate
         c1, c2, c3 = config.channels(32), config.channels(64), config.channels(128)
 
+        initializer = config.initializer()
+
         def conv(filters, stride=1, dilation=1, name=None, activation="elu"):
             return LightWeightGatedConv2D(filters, 3, stride, dilation, gate=gate,
-                                          activation=activation, name=name)
+                                          activation=activation, kernel_initializer=initializer,
+                                          name=name)
 
         def up(filters, name, activation="elu"):
-            return GatedUpsampleConv2D(filters, 3, gate=gate, activation=activation, name=name)
+            return GatedUpsampleConv2D(filters, 3, gate=gate, activation=activation,
+                                       kernel_initializer=initializer, name=name)
 
         self.encoder_half = [conv(c1, 2, name="down1"), conv(c1, name="conv1")]
         self.encoder_quarter = [conv(c2, 2, name="down2"), conv(c2, name="conv2")]

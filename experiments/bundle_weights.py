@@ -1,0 +1,96 @@
+"""Bundles a training run's generator as ``crainpaint/pretrained/`` weights (float16).
+
+Restores the generator (float32) from the latest checkpoint of ``--model_dir``, writes
+``generator.npz`` (float16) + ``generator.json`` into ``--out``, copies the run's session log
+(``train_log.jsonl``: steps, wall time, CPU, precision, losses of every training session) next to
+them, and measures what float16 storage costs: the largest weight change, and the in-hole
+difference of the inpainted held-out crop (the one ``tests/test_pretrained.py`` uses) between
+the float32 and float16 generators. Prints a markdown table of the sessions for the model card.
+
+    python experiments/bundle_weights.py --model_dir ~/.cache/crainpaint/runs/photos
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPOSITORY)
+
+
+def held_out_case():
+    """A 512² crop of the (validation) demo photo's bark and an elliptical hole."""
+    from crainpaint.imaging import read_image
+    photo = read_image(os.path.join(REPOSITORY, "crainpaint", "pretrained", "demo",
+                                    "photo.jpg")).pixels
+    crop = photo[1100:1612, 300:812]
+    yy, xx = np.mgrid[:512, :512]
+    hole = (((yy - 256) / 90.0) ** 2 + ((xx - 256) / 130.0) ** 2 <= 1.0)[..., None]
+    return crop, hole
+
+
+def session_table(log_path):
+    lines = ["| finished (UTC) | stage | steps | wall time | images/s | precision | CPU | "
+             "last losses |", "|---|---|---|---|---|---|---|---|"]
+    with open(log_path) as handle:
+        for line in handle:
+            entry = json.loads(line)
+            losses = ", ".join(f"{name} {value:.3f}" for name, value in
+                               sorted(entry.get("metrics", {}).items())
+                               if name in ("refined_hole", "coarse_hole", "reconstruction"))
+            minutes = entry["seconds"] / 60
+            lines.append(
+                f"| {entry['finished']} | {entry['stage']} ({entry['image_size']}², batch "
+                f"{entry['global_batch_size']}) | {entry['start_step']}→{entry['end_step']} | "
+                f"{minutes:.0f} min | {entry['images_per_second']:.2f} | {entry['precision']} | "
+                f"{entry['cpu']} | {losses} |")
+    return "\n".join(lines)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model_dir", required=True)
+    parser.add_argument("--out", default=os.path.join(REPOSITORY, "crainpaint", "pretrained"))
+    args = parser.parse_args(argv)
+    import crainpaint
+    from crainpaint.pretrained import load_generator_weights, save_generator_weights
+    from crainpaint.training.trainer import TRAIN_LOG_NAME, restore_generator
+
+    model_dir = os.path.expanduser(args.model_dir)
+    generator = restore_generator(model_dir)
+    with open(os.path.join(model_dir, "config.json")) as handle:
+        train_config = json.load(handle)
+    extra = {"stage": train_config.get("stage"),
+             "image_size": train_config.get("data", {}).get("image_size"),
+             "dataset": train_config.get("data", {}).get("dataset")}
+    max_error = save_generator_weights(generator, args.out, step=generator.restored_step,
+                                       extra=extra)
+    log_path = os.path.join(model_dir, TRAIN_LOG_NAME)
+    if os.path.exists(log_path):
+        shutil.copyfile(log_path, os.path.join(args.out, "training_log.jsonl"))
+
+    crop, hole = held_out_case()
+    half = load_generator_weights(args.out)
+    full_output = crainpaint.inpaint(crop, hole, generator)
+    half_output = crainpaint.inpaint(crop, hole, half)
+    inside = hole[..., 0]
+    difference = np.abs(full_output.astype(int) - half_output.astype(int))[inside]
+    l1 = lambda output: np.abs(output.astype(float) - crop)[inside].mean()
+    print(f"Bundled step {generator.restored_step} from {model_dir} into {args.out}.")
+    print(f"float16 storage: largest weight change {max_error:.2e}; held-out crop in-hole "
+          f"output difference max {difference.max()} / mean {difference.mean():.4f} (0-255); "
+          f"in-hole L1 float32 {l1(full_output):.3f} vs float16 {l1(half_output):.3f}.")
+    if os.path.exists(log_path):
+        print()
+        print(session_table(log_path))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
