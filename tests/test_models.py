@@ -88,13 +88,13 @@ class GeneratorTest(tf.test.TestCase):
 class ConfigTest(tf.test.TestCase):
 
     def test_kernel_initializers_have_their_documented_scale(self):
-        # A truncated normal cut at 2σ has std 0.8796 σ.
-        for name, expected in (("author", lambda fan_in: 0.05),
+        # TruncatedNormal(σ) cut at 2σ has std 0.8796 σ; VarianceScaling corrects for the cut.
+        for name, expected in (("author", lambda fan_in: 0.8796 * 0.05),
                                ("gated_he", lambda fan_in: np.sqrt(4.0 / fan_in))):
             generator = Generator(GeneratorConfig(kernel_initializer=name)).build_for_size(64, 64)
             kernel = generator.coarse.blocks[5].feature_conv.kernel.numpy()
             fan_in = np.prod(kernel.shape[:3])
-            self.assertAllClose(kernel.std(), 0.8796 * expected(fan_in), rtol=0.05, msg=name)
+            self.assertAllClose(kernel.std(), expected(fan_in), rtol=0.05, msg=name)
 
     def test_raises_unknown_initializer(self):
         with self.assertRaisesRegex(ValueError, "kernel_initializer must be one of"):
