@@ -113,7 +113,7 @@ def check_output_path(output_path, input_paths: Sequence[str], overwrite: bool) 
     if not os.path.lexists(output_text):
         return  # A path that does not exist cannot be one of the (existing) inputs.
     for input_path in input_paths:
-        if input_path is not None and _same_file(output_text, os.fspath(input_path)):
+        if input_path is not None and imaging.same_file(output_text, os.fspath(input_path)):
             raise ValueError(
                 f"Refusing to write {output_text}: it is the input file {os.fspath(input_path)}, "
                 "which would be overwritten (--overwrite never allows that); choose another "
@@ -122,16 +122,6 @@ def check_output_path(output_path, input_paths: Sequence[str], overwrite: bool) 
         raise ValueError(f"Cannot write {output_text}: it is a directory.")
     if not overwrite:
         raise ValueError(f"Output {output_text} already exists; pass --overwrite to replace it.")
-
-
-def _same_file(first: str, second: str) -> bool:
-    if os.path.realpath(first) == os.path.realpath(second):
-        return True
-    try:
-        # Hard links and case-insensitive file systems: different paths, one file.
-        return os.path.samefile(first, second)
-    except OSError:
-        return False
 
 
 def _check_output_format(output_path: str, image: imaging.ImageData) -> None:
@@ -286,10 +276,10 @@ def pair_inputs(input_dir, mask_dir=None, mask_path=None) -> List[BatchItem]:
         if not os.path.isfile(mask_path):
             raise ValueError(f"Mask {mask_path} does not exist or is not a file.")
         return [BatchItem(image_path=image, mask_path=mask_path)
-                for image in images if not _same_file(image, mask_path)]
+                for image in images if not imaging.same_file(image, mask_path)]
 
     mask_dir = os.fspath(mask_dir)
-    if os.path.isdir(mask_dir) and _same_file(input_dir, mask_dir):
+    if os.path.isdir(mask_dir) and imaging.same_file(input_dir, mask_dir):
         raise ValueError(f"mask_dir {mask_dir} is input_dir: masks are paired with images by "
                          "file stem, so they must be in a folder of their own.")
     masks_by_stem = {}

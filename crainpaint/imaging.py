@@ -512,7 +512,8 @@ def default_output_name(input_path: PathLike) -> str:
     return stem + ".png"
 
 
-def _same_file(first: str, second: str) -> bool:
+def same_file(first: str, second: str) -> bool:
+    """Whether two paths name one file (symlinks, hard links, case-insensitive systems)."""
     if os.path.realpath(first) == os.path.realpath(second):
         return True
     try:
@@ -634,7 +635,7 @@ def write_image(
             )
     for forbidden in forbidden_paths:
         forbidden_text = os.fspath(forbidden)
-        if _same_file(path_text, forbidden_text):
+        if same_file(path_text, forbidden_text):
             raise ValueError(
                 f"Refusing to write {path_text}: it is the input file {forbidden_text}, which "
                 "would be overwritten; choose another output path."
