@@ -270,12 +270,14 @@ class TrainConfigTest(tf.test.TestCase):
                               "adversarial")
         self.assertEqual(TrainConfig.from_json(config.to_json()), config)
 
-    def test_auto_mixed_precision_needs_amx(self):
+    def test_auto_mixed_precision_needs_native_bf16(self):
         directory = self.create_tempdir()
         amx = directory.create_file("amx", "flags\t: fpu avx512_bf16 amx_bf16 amx_tile\n")
-        plain = directory.create_file("plain", "flags\t: fpu avx512_bf16\n")
+        avx512 = directory.create_file("avx512", "flags\t: fpu avx512f avx512_bf16\n")
+        plain = directory.create_file("plain", "flags\t: fpu avx2 avx512f\n")
         config = TrainConfig(mixed_precision="auto", stage="reconstruction")
         self.assertEqual(config.resolved_mixed_precision(amx.full_path), "mixed_bfloat16")
+        self.assertEqual(config.resolved_mixed_precision(avx512.full_path), "mixed_bfloat16")
         self.assertEqual(config.resolved_mixed_precision(plain.full_path), "float32")
 
     def test_reconstruction_stage_has_zero_adversarial_weight_and_one_batch(self):

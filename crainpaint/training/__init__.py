@@ -9,14 +9,14 @@
 The command line is ``python -m crainpaint.train --experiment experiments/<name>.py``.
 """
 
-from crainpaint.training.config import STAGES, TrainConfig, cpu_has_amx
+from crainpaint.training.config import STAGES, TrainConfig, cpu_has_native_bf16
 from crainpaint.training.losses import (gradient_penalty, paste_back, reconstruction_loss,
                                         reconstruction_loss_terms, wgan_generator_loss,
                                         wgan_gp_critic_loss)
 from crainpaint.training.trainer import (NonFiniteLossError, Trainer, cpu_model, create_strategy,
                                          restore_generator, train)
 
-__all__ = ["NonFiniteLossError", "STAGES", "TrainConfig", "Trainer", "cpu_has_amx", "cpu_model",
+__all__ = ["NonFiniteLossError", "STAGES", "TrainConfig", "Trainer", "cpu_has_native_bf16", "cpu_model",
            "create_strategy", "gradient_penalty", "paste_back", "reconstruction_loss",
            "reconstruction_loss_terms", "restore_generator", "train", "wgan_generator_loss",
            "wgan_gp_critic_loss"]
