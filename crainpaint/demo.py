@@ -20,6 +20,21 @@ PANEL_WIDTH = 1600
 CROP_SIZE = 800
 
 
+def held_out_cases():
+    """512² crops of the bundled photo (a validation photo: never trained on) with three
+    hand-made holes each — 15 (crop, hole) cases to check that trained weights are loaded."""
+    from crainpaint.imaging import read_image
+    photo = read_image(os.path.join(DEMO_DIR, "photo.jpg")).pixels
+    photo = cv2.resize(photo, (2048, 1152), interpolation=cv2.INTER_AREA)
+    corners = ((0, 0), (0, 700), (600, 200), (600, 1500), (300, 1000))
+    rows, cols = np.mgrid[:512, :512]
+    holes = [((rows - 256) / 90.0) ** 2 + ((cols - 256) / 130.0) ** 2 <= 1.0,
+             (np.abs(rows - 200) < 40) & (cols > 60) & (cols < 450),
+             ((rows - 320) / 110.0) ** 2 + ((cols - 180) / 70.0) ** 2 <= 1.0]
+    return [(np.ascontiguousarray(photo[top:top + 512, left:left + 512]), hole[..., None])
+            for top, left in corners for hole in holes]
+
+
 def _panel(image, width=PANEL_WIDTH):
     height = round(image.shape[0] * width / image.shape[1])
     return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
