@@ -328,7 +328,8 @@ class ExperimentFilesTest(tf.test.TestCase):
         from crainpaint import train as entry_point
 
         config = entry_point.experiment_config("experiments/photos.py")
-        self.assertEqual(config.generator, GeneratorConfig())
+        # The paper's architecture; only the initialiser differs (see experiments/photos.py).
+        self.assertEqual(config.generator, GeneratorConfig(kernel_initializer="gated_he"))
         self.assertEqual((config.data.image_size, config.data.global_batch_size, config.stage),
                          (256, 2, "reconstruction"))
         adversarial = entry_point.apply_overrides(config, stage="adversarial", image_size=512,
