@@ -18,7 +18,8 @@ STAGE ?=
 CHECKPOINT_DIR ?=
 EXPORT_DIR ?= exported/crainpaint
 TRAIN_FLAGS = $(if $(STEPS),--steps $(STEPS)) $(if $(BATCH_SIZE),--batch_size $(BATCH_SIZE)) \
-	$(if $(DATA_DIR),--data_dir $(DATA_DIR)) $(if $(STAGE),--stage $(STAGE))
+	$(if $(DATA_DIR),--data_dir $(DATA_DIR)) $(if $(STAGE),--stage $(STAGE)) \
+	$(if $(INIT_WEIGHTS),--init_weights $(INIT_WEIGHTS))
 
 install: $(STAMP)
 

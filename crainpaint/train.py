@@ -34,7 +34,24 @@ flags.DEFINE_enum("stage", None, ["reconstruction", "adversarial"], "Overrides s
 flags.DEFINE_enum("mixed_precision", None, ["auto", "float32", "mixed_bfloat16"],
                   "Overrides mixed_precision.")
 
+flags.DEFINE_string("init_weights", None,
+                    "Warm start: when --model_dir has no checkpoint yet, initialise the generator "
+                    "from this weights folder ('bundled' = crainpaint/pretrained) and continue its "
+                    "step count. Ignored when resuming from a checkpoint.")
+
 FLAGS = flags.FLAGS
+
+
+def resolve_init_weights(value):
+    """``--init_weights``: None, ``"bundled"`` (the weights shipped in crainpaint/pretrained) or
+    a folder written by ``save_generator_weights``."""
+    if not value:
+        return None
+    if value == "bundled":
+        from crainpaint.pretrained import PRETRAINED_DIR
+
+        return PRETRAINED_DIR
+    return os.path.abspath(os.path.expanduser(value))
 
 
 def load_experiment(path):
@@ -109,7 +126,7 @@ def main(argv):
     model_dir = FLAGS.model_dir or default_model_dir(FLAGS.experiment, FLAGS.smoke)
     logging.info("Experiment %s%s → %s", FLAGS.experiment, " (smoke)" if FLAGS.smoke else "",
                  model_dir)
-    result = train(config, model_dir)
+    result = train(config, model_dir, init_weights=resolve_init_weights(FLAGS.init_weights))
     logging.info("%s at step %d: %s", result["status"], result["step"],
                  {name: round(value, 5) for name, value in result["metrics"].items()})
     if result["status"] == "interrupted":

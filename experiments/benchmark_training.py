@@ -12,7 +12,8 @@ images/s counts every image the step consumed: ``batch`` for a reconstruction st
 (critic_steps + 1)`` for an Algorithm-1 step (5 critic updates and 1 generator update, each on its
 own batch). The machine is shared: run when it is idle, and read the CPU line.
 
-    python experiments/benchmark_training.py            # the whole table (≈ 30-60 min on 2 cores)
+    python experiments/benchmark_training.py --json /tmp/training.json   # the whole table
+    python experiments/benchmark_training.py --render /tmp/training.json # its markdown again
     python experiments/benchmark_training.py --quick    # 256², batch 1, both stages and precisions
     python experiments/benchmark_training.py --sizes 256 --batches 2 --stages reconstruction \
         --precisions float32,mixed_bfloat16 --steps 10
@@ -48,6 +49,8 @@ def _parse_arguments(argv):
                              "generated images)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per row")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
+    parser.add_argument("--render", default=None,
+                        help="print the markdown table of a --json file written earlier, and exit")
     parser.add_argument("--single", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -145,8 +148,29 @@ def _format(rows):
     return "\n".join(lines)
 
 
+def _markdown(rows):
+    """The README's table."""
+    lines = ["| stage | crop | batch | precision | s/step | images/s | input wait | starved |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        prefix = f"| {row['stage']} | {row['size']}² | {row['batch']} | {row['precision']} |"
+        if row.get("status") != "ok":
+            lines.append(prefix + f" {row.get('status', 'failed')} | | | |")
+            continue
+        lines.append(prefix + f" {row['seconds_per_step']:.2f} | {row['images_per_second']:.3f} |"
+                              f" {100 * row['input_wait_fraction']:.1f}% |"
+                              f" {'yes' if row['starved'] else 'no'} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     arguments = _parse_arguments(argv)
+    if arguments.render:
+        with open(arguments.render) as handle:
+            saved = json.load(handle)
+        print(f"CPU: {saved['cpu']}\n")
+        print(_markdown(saved["rows"]))
+        return 0
     if arguments.single:
         row = json.loads(arguments.single)
         print(json.dumps(_measure(row, arguments.data_dir, arguments.warmup, arguments.steps)))
@@ -174,6 +198,8 @@ def main(argv=None):
                     print(_format(rows[-1:]).splitlines()[-1], flush=True)
     print()
     print(_format(rows))
+    print()
+    print(_markdown(rows))
     if arguments.json:
         with open(arguments.json, "w") as handle:
             json.dump({"cpu": cpu_description(), "rows": rows}, handle, indent=2)

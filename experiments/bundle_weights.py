@@ -42,6 +42,14 @@ def session_table(log_path):
     return "\n".join(lines)
 
 
+def _examples_seen(model_dir):
+    """The data position of the latest checkpoint (a warm start continues from it)."""
+    import tensorflow as tf
+
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    return int(tf.train.load_variable(checkpoint, "examples_seen/.ATTRIBUTES/VARIABLE_VALUE"))
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", required=True)
@@ -58,7 +66,8 @@ def main(argv):
         train_config = json.load(handle)
     extra = {"stage": train_config.get("stage"),
              "image_size": train_config.get("data", {}).get("image_size"),
-             "dataset": train_config.get("data", {}).get("dataset")}
+             "dataset": train_config.get("data", {}).get("dataset"),
+             "examples_seen": _examples_seen(model_dir)}
     max_error = save_generator_weights(generator, args.out, step=generator.restored_step,
                                        extra=extra)
     log_path = os.path.join(model_dir, TRAIN_LOG_NAME)

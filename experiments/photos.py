@@ -10,6 +10,10 @@ weights (``input_size=512`` is metadata for inference). Run in the background, r
     nohup .venv/bin/python -m crainpaint.train --experiment experiments/photos.py \
         --model_dir ~/.cache/crainpaint/runs/photos > ~/.cache/crainpaint/runs/photos.log 2>&1 &
 
+On a machine without that folder, warm-start from the committed weights (same step count;
+Adam's moments start at zero): add ``--init_weights bundled`` (``make train DATASET=photos
+INIT_WEIGHTS=bundled``).
+
 Stop it with ``kill -TERM <pid>`` (it saves a checkpoint first); rerun the same command to
 resume. ``~/.cache/crainpaint/runs/photos/generator_weights/`` holds the float16 weights to copy
 into ``crainpaint/pretrained/``.

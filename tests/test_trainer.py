@@ -5,6 +5,7 @@ Every Trainer traces its own step functions (several seconds each on 2 CPUs), so
 class builds the few trainers it needs once, in setUpClass, and its tests only read the results.
 """
 
+import dataclasses
 import json
 import os
 import shutil
@@ -16,7 +17,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from crainpaint.models import CriticConfig, GeneratorConfig
-from crainpaint.pretrained import load_generator_weights
+from crainpaint.pretrained import load_generator_weights, save_generator_weights
 from crainpaint.training import NonFiniteLossError, TrainConfig, Trainer, restore_generator
 from crainpaint.training import trainer as trainer_lib
 from data_pipelines import DataConfig, make_dataset
@@ -238,6 +239,38 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
         self.assertIsNone(self.straight.critic)
         self.assertNotIn("critic_loss", self.straight_result["metrics"])
 
+    def _saved_weights(self, step, examples_seen):
+        """A weights folder as bundle_weights.py writes it, with a recognisable step."""
+        directory = os.path.join(self.root, f"weights_step{step}")
+        save_generator_weights(self.straight.generator, directory, step=step,
+                               extra={"examples_seen": examples_seen})
+        return directory
+
+    def test_warm_start_loads_weights_step_and_data_position_into_a_new_run(self):
+        weights = self._saved_weights(7, 11)
+        warm = Trainer(self.make_config(), os.path.join(self.root, "warm"), init_weights=weights)
+        self.assertEqual((int(warm.step.numpy()), int(warm.examples_seen.numpy())), (7, 11))
+        for loaded, trained in zip(weights_of(warm.generator), self.straight_weights):
+            self.assertAllClose(loaded, trained, atol=1e-3, rtol=1e-3)  # float16.
+        # Not the fresh initialisation of the same seed.
+        self.assertGreater(max(np.max(np.abs(loaded - initial)) for loaded, initial
+                               in zip(weights_of(warm.generator), self.initial_weights)), 1e-4)
+
+    def test_warm_start_is_ignored_when_a_checkpoint_exists(self):
+        weights = self._saved_weights(9, 13)
+        resumed = Trainer(self.make_config(), self.straight_dir, init_weights=weights)
+        self.assertEqual(int(resumed.step.numpy()), 2)
+        for loaded, trained in zip(weights_of(resumed.generator), self.straight_weights):
+            self.assertAllEqual(loaded, trained)
+
+    def test_warm_start_rejects_weights_of_another_generator(self):
+        weights = self._saved_weights(3, 6)
+        config = self.make_config()
+        wider = dataclasses.replace(config, generator=dataclasses.replace(
+            config.generator, width_multiplier=0.5))
+        with self.assertRaisesRegex(ValueError, "same generator"):
+            Trainer(wider, os.path.join(self.root, "wider"), init_weights=weights)
+
 
 class AdversarialStageOnImageFolderTest(ResumeTestMixin, RestoreTestMixin, tf.test.TestCase):
     """Stage "adversarial" (Algorithm 1, 2 critic updates per step here) on a folder of PNGs."""
@@ -336,6 +369,22 @@ class ExperimentFilesTest(tf.test.TestCase):
                                                   batch_size=1, steps=10)
         self.assertEqual(adversarial.critic.input_size, 512)
         self.assertEqual((adversarial.total_steps, adversarial.data.global_batch_size), (10, 1))
+
+    def test_bundled_weights_warm_start_the_photos_config(self):
+        from crainpaint import train as entry_point
+        from crainpaint.pretrained import PRETRAINED_DIR, has_bundled_weights
+
+        self.assertEqual(entry_point.resolve_init_weights("bundled"), PRETRAINED_DIR)
+        self.assertIsNone(entry_point.resolve_init_weights(None))
+        if not has_bundled_weights():
+            self.skipTest("no bundled weights in this checkout")
+        # The committed metadata describes exactly the generator experiments/photos.py trains,
+        # so `make train DATASET=photos INIT_WEIGHTS=bundled` cannot hit the config check.
+        with open(os.path.join(PRETRAINED_DIR, "generator.json")) as handle:
+            metadata = json.load(handle)
+        config = entry_point.experiment_config("experiments/photos.py")
+        self.assertEqual(GeneratorConfig.from_dict(metadata["config"]), config.generator)
+        self.assertGreater(metadata["step"], 0)
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ from absl import logging
 from tensorflow.core.framework import summary_pb2
 
 from crainpaint.models import Critic, Generator, GeneratorConfig
-from crainpaint.pretrained import save_generator_weights
+from crainpaint.pretrained import METADATA_NAME, WEIGHTS_NAME, save_generator_weights
 from crainpaint.training import losses
 from crainpaint.training.config import TrainConfig
 from data_pipelines import make_dataset
@@ -204,8 +204,10 @@ class Trainer:
             ``{"image", "mask"}`` (default: ``data_pipelines.make_dataset``); tests pass fakes.
     """
 
-    def __init__(self, config: TrainConfig, model_dir: str, strategy=None, dataset_factory=None):
+    def __init__(self, config: TrainConfig, model_dir: str, strategy=None, dataset_factory=None,
+                 init_weights=None):
         config.validate()
+        self.init_weights = init_weights
         self.config = config
         self.model_dir = os.path.abspath(os.path.expanduser(model_dir))
         self.strategy = strategy or create_strategy()
@@ -290,6 +292,43 @@ class Trainer:
             self.checkpoint.restore(latest).expect_partial()
             logging.info("Restored %s: step %d, %d examples seen.", latest,
                          int(self.step.numpy()), int(self.examples_seen.numpy()))
+        elif self.init_weights:
+            self._warm_start(self.init_weights)
+
+    def _warm_start(self, directory):
+        """Initialises the generator from saved float16 weights (``crainpaint/pretrained`` or a
+        ``generator_weights/`` folder) when ``model_dir`` has no checkpoint yet.
+
+        The step counter and the data position continue from the weights' metadata, so the
+        training log reads as one curve across machines; the optimizer moments start at zero
+        (they are never committed) and the critic starts fresh.
+        """
+        directory = os.path.abspath(os.path.expanduser(directory))
+        metadata_path = os.path.join(directory, METADATA_NAME)
+        if not os.path.exists(metadata_path):
+            raise FileNotFoundError(f"No {METADATA_NAME} in {directory}: --init_weights takes a "
+                                    "folder written by save_generator_weights (for example "
+                                    "crainpaint/pretrained).")
+        with open(metadata_path) as handle:
+            metadata = json.load(handle)
+        saved = GeneratorConfig.from_dict(metadata["config"])
+        if saved != self.config.generator:
+            raise ValueError(f"The weights in {directory} are for {saved}, but this run trains "
+                             f"{self.config.generator}; warm-start only the same generator.")
+        with np.load(os.path.join(directory, WEIGHTS_NAME)) as arrays:
+            missing = [v.path for v in self.generator.weights if v.path not in arrays.files]
+            if missing:
+                raise ValueError(f"{directory} lacks generator weights {missing[:5]}.")
+            for variable in self.generator.weights:
+                variable.assign(arrays[variable.path].astype(np.float32))  # Variables are float32.
+        step = int(metadata.get("step") or 0)
+        examples = metadata.get("examples_seen")
+        if examples is None:  # Older metadata: assume this run's batch size throughout.
+            examples = step * self.global_batch_size
+        self.step.assign(step)
+        self.examples_seen.assign(int(examples))
+        logging.info("Warm-started the generator from %s: step %d, %d examples seen; optimizer "
+                     "moments and critic start fresh.", directory, step, int(examples))
 
     def _write_configs(self):
         _write_text(os.path.join(self.model_dir, CONFIG_NAME), self.config.to_json() + "\n")
@@ -676,10 +715,10 @@ def _write_text(path, text):
 
 
 def train(config: TrainConfig, model_dir: str, total_steps=None, strategy=None,
-          dataset_factory=None):
+          dataset_factory=None, init_weights=None):
     """``Trainer(config, model_dir, ...).train(total_steps)``; returns the run's result dict."""
-    return Trainer(config, model_dir, strategy=strategy,
-                   dataset_factory=dataset_factory).train(total_steps)
+    return Trainer(config, model_dir, strategy=strategy, dataset_factory=dataset_factory,
+                   init_weights=init_weights).train(total_steps)
 
 
 def restore_generator(model_dir, checkpoint=None):
