@@ -5,7 +5,10 @@ Restores the generator (float32) from the latest checkpoint of ``--model_dir``, 
 (``train_log.jsonl``: steps, wall time, CPU, precision, losses of every training session) next to
 them, and measures what float16 storage costs: the largest weight change, and the in-hole
 difference of the inpainted held-out cases (``crainpaint.demo.held_out_cases``, the ones
-``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Prints a markdown table of the sessions for the model card.
+``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Records the
+float16 weights' mean in-hole L1 on those cases (0-255) under their step in
+``validation_log.jsonl`` and prints a markdown table of the sessions, with that held-out L1 at
+each session's last step where one was bundled, for the model card.
 
     python experiments/bundle_weights.py --model_dir ~/.cache/crainpaint/runs/photos
 """
@@ -24,9 +27,23 @@ REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPOSITORY)
 
 
-def session_table(log_path):
+VALIDATION_LOG_NAME = "validation_log.jsonl"
+
+
+def read_validation_log(path):
+    """{step: held-out in-hole L1 of the float16 weights} from ``validation_log.jsonl``."""
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        entries = [json.loads(line) for line in handle if line.strip()]
+    return {entry["step"]: entry["held_out_l1"] for entry in entries}
+
+
+def session_table(log_path, validation=None):
+    """Markdown rows of the sessions; ``validation`` maps a step to its held-out L1."""
+    validation = validation or {}
     lines = ["| finished (UTC) | stage | steps | wall time | images/s | precision | CPU | "
-             "last losses |", "|---|---|---|---|---|---|---|---|"]
+             "last losses | held-out L1 at the end |", "|---|---|---|---|---|---|---|---|---|"]
     with open(log_path) as handle:
         for line in handle:
             entry = json.loads(line)
@@ -34,11 +51,13 @@ def session_table(log_path):
                                sorted(entry.get("metrics", {}).items())
                                if name in ("refined_hole", "coarse_hole", "reconstruction"))
             minutes = entry["seconds"] / 60
+            held_out = validation.get(entry["end_step"])
+            held_out = "—" if held_out is None else f"{held_out:.2f}"
             lines.append(
                 f"| {entry['finished']} | {entry['stage']} ({entry['image_size']}², batch "
                 f"{entry['global_batch_size']}) | {entry['start_step']}→{entry['end_step']} | "
                 f"{minutes:.0f} min | {entry['images_per_second']:.2f} | {entry['precision']} | "
-                f"{entry['cpu']} | {losses} |")
+                f"{entry['cpu']} | {losses} | {held_out} |")
     return "\n".join(lines)
 
 
@@ -89,9 +108,18 @@ def main(argv):
           f"(crainpaint.demo.held_out_cases) the in-hole output differs by at most "
           f"{difference.max()} (mean {difference.mean():.4f}) on 0-255; in-hole L1 float32 "
           f"{np.mean(full_errors):.3f} vs float16 {np.mean(half_errors):.3f}.")
+    # The validation curve across sessions: one line per bundling (steps are global).
+    validation_path = os.path.join(args.out, VALIDATION_LOG_NAME)
+    validation = read_validation_log(validation_path)
+    validation[generator.restored_step] = float(np.mean(half_errors))
+    with open(validation_path + ".tmp", "w") as handle:
+        for step in sorted(validation):
+            handle.write(json.dumps({"step": step, "held_out_l1": round(validation[step], 3)})
+                         + "\n")
+    os.replace(validation_path + ".tmp", validation_path)
     if os.path.exists(log_path):
         print()
-        print(session_table(log_path))
+        print(session_table(log_path, validation))
     return 0
 
 
