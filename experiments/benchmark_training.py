@@ -188,6 +188,7 @@ def main(argv=None):
     print(f"data: {data_dir}; {arguments.warmup} warm-up + {arguments.steps} timed steps per row; "
           "generator = GeneratorConfig() (2.7 M), critic at the crop size")
     rows = []
+    started = time.monotonic()
     for stage in arguments.stages.split(","):
         for size in map(int, arguments.sizes.split(",")):
             for batch in map(int, arguments.batches.split(",")):
@@ -198,6 +199,7 @@ def main(argv=None):
                     print(_format(rows[-1:]).splitlines()[-1], flush=True)
     print()
     print(_format(rows))
+    print(f"wall time: {(time.monotonic() - started) / 60:.1f} min for {len(rows)} rows")
     print()
     print(_markdown(rows))
     if arguments.json:

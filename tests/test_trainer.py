@@ -270,6 +270,13 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
             config.generator, width_multiplier=0.5))
         with self.assertRaisesRegex(ValueError, "same generator"):
             Trainer(wider, os.path.join(self.root, "wider"), init_weights=weights)
+        self.assertFalse(os.path.exists(os.path.join(self.root, "wider")))  # Nothing written.
+
+    def test_warm_start_from_a_folder_without_weights_names_the_files(self):
+        with self.assertRaisesRegex(FileNotFoundError, "generator.json and generator.npz"):
+            Trainer(self.make_config(), os.path.join(self.root, "nowhere"),
+                    init_weights=os.path.join(self.root, "no_weights_here"))
+        self.assertFalse(os.path.exists(os.path.join(self.root, "nowhere")))
 
 
 class AdversarialStageOnImageFolderTest(ResumeTestMixin, RestoreTestMixin, tf.test.TestCase):

@@ -221,6 +221,10 @@ class Trainer:
         if self.global_batch_size % replicas:
             raise ValueError(f"data.global_batch_size ({self.global_batch_size}) must be a "
                              f"multiple of the {replicas} replicas in sync.")
+        # Bad warm-start weights fail here, before anything is written to model_dir.
+        self._warm_start_metadata = None
+        if init_weights and not tf.train.latest_checkpoint(self.model_dir):
+            self._warm_start_metadata = self._read_warm_start(init_weights)
         os.makedirs(self.model_dir, exist_ok=True)
 
         self._build_models()
@@ -292,10 +296,27 @@ class Trainer:
             self.checkpoint.restore(latest).expect_partial()
             logging.info("Restored %s: step %d, %d examples seen.", latest,
                          int(self.step.numpy()), int(self.examples_seen.numpy()))
-        elif self.init_weights:
-            self._warm_start(self.init_weights)
+        elif self._warm_start_metadata:
+            self._warm_start(*self._warm_start_metadata)
 
-    def _warm_start(self, directory):
+    def _read_warm_start(self, directory):
+        """(folder, metadata) of warm-start weights, checked against this run's generator."""
+        directory = os.path.abspath(os.path.expanduser(directory))
+        metadata_path = os.path.join(directory, METADATA_NAME)
+        if not (os.path.exists(metadata_path)
+                and os.path.exists(os.path.join(directory, WEIGHTS_NAME))):
+            raise FileNotFoundError(f"No {METADATA_NAME} and {WEIGHTS_NAME} in {directory}: "
+                                    "--init_weights takes a folder written by "
+                                    "save_generator_weights (for example crainpaint/pretrained).")
+        with open(metadata_path) as handle:
+            metadata = json.load(handle)
+        saved = GeneratorConfig.from_dict(metadata["config"])
+        if saved != self.config.generator:
+            raise ValueError(f"The weights in {directory} are for {saved}, but this run trains "
+                             f"{self.config.generator}; warm-start only the same generator.")
+        return directory, metadata
+
+    def _warm_start(self, directory, metadata):
         """Initialises the generator from saved float16 weights (``crainpaint/pretrained`` or a
         ``generator_weights/`` folder) when ``model_dir`` has no checkpoint yet.
 
@@ -303,18 +324,6 @@ class Trainer:
         training log reads as one curve across machines; the optimizer moments start at zero
         (they are never committed) and the critic starts fresh.
         """
-        directory = os.path.abspath(os.path.expanduser(directory))
-        metadata_path = os.path.join(directory, METADATA_NAME)
-        if not os.path.exists(metadata_path):
-            raise FileNotFoundError(f"No {METADATA_NAME} in {directory}: --init_weights takes a "
-                                    "folder written by save_generator_weights (for example "
-                                    "crainpaint/pretrained).")
-        with open(metadata_path) as handle:
-            metadata = json.load(handle)
-        saved = GeneratorConfig.from_dict(metadata["config"])
-        if saved != self.config.generator:
-            raise ValueError(f"The weights in {directory} are for {saved}, but this run trains "
-                             f"{self.config.generator}; warm-start only the same generator.")
         with np.load(os.path.join(directory, WEIGHTS_NAME)) as arrays:
             missing = [v.path for v in self.generator.weights if v.path not in arrays.files]
             if missing:
