@@ -1,9 +1,10 @@
 """Bundles a training run's generator as ``crainpaint/pretrained/`` weights (float16).
 
 Restores the generator (float32) from the latest checkpoint of ``--model_dir``, writes
-``generator.npz`` (float16) + ``generator.json`` into ``--out``, copies the run's session log
-(``train_log.jsonl``: steps, wall time, CPU, precision, losses of every training session) next to
-them, and measures what float16 storage costs: the largest weight change, and the in-hole
+``generator.npz`` (float16) + ``generator.json`` into ``--out``, merges the run's session log
+(``train_log.jsonl``: steps, wall time, CPU, precision, losses of every training session) into
+the committed ``training_log.jsonl`` (a run warm-started on a new machine only knows its own
+sessions; earlier ones are kept), and measures what float16 storage costs: the largest weight change, and the in-hole
 difference of the inpainted held-out cases (``crainpaint.demo.held_out_cases``, the ones
 ``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Records the
 float16 weights' mean in-hole L1 on those cases (0-255) under their step in
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -61,6 +61,26 @@ def session_table(log_path, validation=None):
     return "\n".join(lines)
 
 
+def _read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def merge_session_logs(committed_path, run_path):
+    """Writes into ``committed_path`` its sessions plus the run's new ones, ordered by finish
+    time; a session is identified by (finished, start_step, end_step), so re-bundling the same
+    run adds nothing twice."""
+    sessions = {}
+    for entry in _read_jsonl(committed_path) + _read_jsonl(run_path):
+        sessions[(entry["finished"], entry["start_step"], entry["end_step"])] = entry
+    with open(committed_path + ".tmp", "w") as handle:
+        for key in sorted(sessions):
+            handle.write(json.dumps(sessions[key], sort_keys=True) + "\n")
+    os.replace(committed_path + ".tmp", committed_path)
+
+
 def _examples_seen(model_dir):
     """The data position of the latest checkpoint (a warm start continues from it)."""
     import tensorflow as tf
@@ -89,9 +109,8 @@ def main(argv):
              "examples_seen": _examples_seen(model_dir)}
     max_error = save_generator_weights(generator, args.out, step=generator.restored_step,
                                        extra=extra)
-    log_path = os.path.join(model_dir, TRAIN_LOG_NAME)
-    if os.path.exists(log_path):
-        shutil.copyfile(log_path, os.path.join(args.out, "training_log.jsonl"))
+    log_path = os.path.join(args.out, "training_log.jsonl")
+    merge_session_logs(log_path, os.path.join(model_dir, TRAIN_LOG_NAME))
 
     half = load_generator_weights(args.out)
     differences, full_errors, half_errors = [], [], []

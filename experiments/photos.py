@@ -2,10 +2,14 @@
 packages (``~/.cache/crainpaint/data/photos/train``, see ``experiments/data/README.md``).
 
 Stage 1, this config: ``reconstruction`` (β = 0, no critic; a documented deviation that
-warm-starts the generator cheaply on a CPU) on 256² multi-scale crops, batch 2. The model is the
-paper's ``GeneratorConfig()`` (2.7 M parameters, 16-px attention cells): it is fully
-convolutional, so 256² crops simply give a 16×16 attention grid instead of 32×32, with the same
-weights (``input_size=512`` is metadata for inference). Run in the background, resumable::
+warm-starts the generator cheaply on a CPU) on 512² multi-scale crops, batch 1. The model is the
+paper's ``GeneratorConfig()`` (2.7 M parameters, 16-px attention cells). Steps 0–9,176 (sessions
+1–2) trained on 256² crops at batch 2 (16×16 attention grid, 2.5× more images/s on an EPYC
+without AMX); ``python experiments/network_scale.py`` then showed that those weights fill the
+held-out holes far better with the network run at 256² (in-hole L1 18.9) than at the paper's
+512² (28.1): holes twice as large in pixels as any seen in training, for the same receptive
+field. From step 9,176 on the crops are 512², the paper's training size (Sec. 4.1). Run in the
+background, resumable::
 
     nohup .venv/bin/python -m crainpaint.train --experiment experiments/photos.py \
         --model_dir ~/.cache/crainpaint/runs/photos > ~/.cache/crainpaint/runs/photos.log 2>&1 &
@@ -16,14 +20,13 @@ INIT_WEIGHTS=bundled``).
 
 Stop it with ``kill -TERM <pid>`` (it saves a checkpoint first); rerun the same command to
 resume. ``~/.cache/crainpaint/runs/photos/generator_weights/`` holds the float16 weights to copy
-into ``crainpaint/pretrained/``.
+into ``crainpaint/pretrained/`` (``experiments/bundle_weights.py``).
 
-Stage 2 follows in the SAME model_dir at 512² with the paper's Algorithm 1 (the critic starts
-fresh, the generator and its Adam state continue)::
+Stage 2 follows in the SAME model_dir with the paper's Algorithm 1 (the critic starts fresh, the
+generator and its Adam state continue)::
 
     .venv/bin/python -m crainpaint.train --experiment experiments/photos.py \
-        --model_dir ~/.cache/crainpaint/runs/photos --stage adversarial --image_size 512 \
-        --batch_size 1 --steps <global step to reach>
+        --model_dir ~/.cache/crainpaint/runs/photos --stage adversarial --steps <global step to reach>
 
 Smoke (seconds)::
 
@@ -40,7 +43,7 @@ DATA_DIR = os.path.join("~", ".cache", "crainpaint", "data", "photos", "train")
 
 def get_config():
     config = paper_config(
-        "folder", data_dir=DATA_DIR, image_size=256, batch_size=2, stage="reconstruction",
+        "folder", data_dir=DATA_DIR, image_size=512, batch_size=1, stage="reconstruction",
         total_steps=200_000, checkpoint_every_steps=1000, checkpoint_every_seconds=300.0,
         keep_checkpoints=3, summary_every_steps=50, image_summary_every_steps=1000,
         export_generator_every_steps=1000, mixed_precision="auto")

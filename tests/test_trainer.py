@@ -364,16 +364,15 @@ class ExperimentFilesTest(tf.test.TestCase):
             self.assertEqual(smoke.data.global_batch_size, 2)
             self.assertEqual(smoke.stage, config.stage)
 
-    def test_photos_config_trains_the_paper_generator_on_256_crops(self):
+    def test_photos_config_trains_the_paper_generator_on_512_crops(self):
         from crainpaint import train as entry_point
 
         config = entry_point.experiment_config("experiments/photos.py")
         # The paper's architecture; only the initialiser differs (see experiments/photos.py).
         self.assertEqual(config.generator, GeneratorConfig(kernel_initializer="gated_he"))
         self.assertEqual((config.data.image_size, config.data.global_batch_size, config.stage),
-                         (256, 2, "reconstruction"))
-        adversarial = entry_point.apply_overrides(config, stage="adversarial", image_size=512,
-                                                  batch_size=1, steps=10)
+                         (512, 1, "reconstruction"))
+        adversarial = entry_point.apply_overrides(config, stage="adversarial", steps=10)
         self.assertEqual(adversarial.critic.input_size, 512)
         self.assertEqual((adversarial.total_steps, adversarial.data.global_batch_size), (10, 1))
 
