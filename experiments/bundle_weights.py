@@ -4,9 +4,10 @@ Restores the generator (float32) from the latest checkpoint of ``--model_dir``, 
 ``generator.npz`` (float16) + ``generator.json`` into ``--out``, merges the run's session log
 (``train_log.jsonl``: steps, wall time, CPU, precision, losses of every training session) into
 the committed ``training_log.jsonl`` (a run warm-started on a new machine only knows its own
-sessions; earlier ones are kept), and measures what float16 storage costs: the largest weight change, and the in-hole
-difference of the inpainted held-out cases (``crainpaint.demo.held_out_cases``, the ones
-``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Records the
+sessions; earlier ones are kept), and measures what float16 storage costs: the largest weight
+change, and the in-hole difference of the inpainted held-out cases
+(``crainpaint.demo.held_out_cases``, the ones ``tests/test_pretrained.py`` uses) between the
+float32 and float16 generators. Records the
 float16 weights' mean in-hole L1 on those cases (0-255) under their step in
 ``validation_log.jsonl`` and prints a markdown table of the sessions, with that held-out L1 at
 each session's last step where one was bundled, for the model card.
@@ -30,13 +31,16 @@ sys.path.insert(0, REPOSITORY)
 VALIDATION_LOG_NAME = "validation_log.jsonl"
 
 
+def _read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 def read_validation_log(path):
     """{step: held-out in-hole L1 of the float16 weights} from ``validation_log.jsonl``."""
-    if not os.path.exists(path):
-        return {}
-    with open(path) as handle:
-        entries = [json.loads(line) for line in handle if line.strip()]
-    return {entry["step"]: entry["held_out_l1"] for entry in entries}
+    return {entry["step"]: entry["held_out_l1"] for entry in _read_jsonl(path)}
 
 
 def session_table(log_path, validation=None):
@@ -59,13 +63,6 @@ def session_table(log_path, validation=None):
                 f"{minutes:.0f} min | {entry['images_per_second']:.2f} | {entry['precision']} | "
                 f"{entry['cpu']} | {losses} | {held_out} |")
     return "\n".join(lines)
-
-
-def _read_jsonl(path):
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def merge_session_logs(committed_path, run_path):

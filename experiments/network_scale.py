@@ -28,10 +28,14 @@ def at_input_size(generator, size):
     """A generator of the same weights whose network input (and CRA working size) is ``size``."""
     from crainpaint.models import Generator
     config = generator.config
-    if size % config.cell_size:
-        raise ValueError(f"size {size} must be a multiple of the attention cell ({config.cell_size} px).")
+    if size <= 0 or size % config.cell_size:
+        raise ValueError(f"size {size} must be a positive multiple of the attention cell "
+                         f"({config.cell_size} px).")
     resized = Generator(dataclasses.replace(
         config, input_size=size, attention_grid=size // config.cell_size)).build_for_size()
+    shapes = [tuple(weight.shape) for weight in resized.weights]
+    if shapes != [tuple(weight.shape) for weight in generator.weights]:
+        raise ValueError(f"the generator at {size}² has other weights than the one loaded.")
     for target, source in zip(resized.weights, generator.weights):
         target.assign(source)
     return resized
@@ -48,32 +52,41 @@ def main(argv):
     from crainpaint.pretrained import load_pretrained
     from crainpaint.training.trainer import cpu_model
 
+    try:
+        sizes = [int(size) for size in args.sizes.split(",")]
+    except ValueError:
+        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
     generator = load_pretrained(args.weights, allow_untrained=False)
-    sizes = [int(size) for size in args.sizes.split(",")]
+    bad = [size for size in sizes if size <= 0 or size % generator.config.cell_size]
+    if bad:
+        parser.error(f"--sizes must be positive multiples of the attention cell "
+                     f"({generator.config.cell_size} px); got {bad}")
     cases = held_out_cases()
     rows = {}
     start = time.time()
     for size in sizes:
         network = at_input_size(generator, size)
         rows[f"crainpaint, network at {size}²"] = [
-            np.abs(crainpaint.inpaint(crop, hole, network).astype(float) - crop)[hole[..., 0]].mean()
+            np.abs(crainpaint.inpaint(crop, hole, network).astype(float)
+                   - crop)[hole[..., 0]].mean()
             for crop, hole in cases]
-    for name, flag in (("OpenCV Telea", cv2.INPAINT_TELEA), ("OpenCV Navier–Stokes", cv2.INPAINT_NS)):
+    for name, flag in (("OpenCV Telea", cv2.INPAINT_TELEA),
+                       ("OpenCV Navier–Stokes", cv2.INPAINT_NS)):
         rows[name] = [
             np.abs(cv2.inpaint(crop, hole[..., 0].astype(np.uint8) * 255, 5, flag).astype(float)
                    - crop)[hole[..., 0]].mean()
             for crop, hole in cases]
     step = generator.pretrained_metadata.get("step")
-    print(f"Weights: {args.weights or 'bundled'} (step {step}); 15 held-out cases "
+    print(f"Weights: {args.weights or 'bundled'} (step {step}); {len(cases)} held-out cases "
           f"(crainpaint.demo.held_out_cases); {cpu_model()}, "
           f"{time.time() - start:.0f} s.")
     print()
-    print("| method | in-hole L1 (0-255), mean of 15 | best of the methods in |")
+    print(f"| method | in-hole L1 (0-255), mean of {len(cases)} | best of the methods in |")
     print("|---|---|---|")
     table = np.array(list(rows.values()))
     wins = np.bincount(np.argmin(table, axis=0), minlength=len(rows))
     for (name, errors), won in zip(rows.items(), wins):
-        print(f"| {name} | {np.mean(errors):.2f} | {won}/15 |")
+        print(f"| {name} | {np.mean(errors):.2f} | {won}/{len(cases)} |")
     return 0
 
 

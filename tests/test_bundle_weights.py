@@ -55,6 +55,17 @@ class MergeSessionLogsTest(tf.test.TestCase):
         self.assertIn("| 9176→12000 | 1 min |", table)
         self.assertTrue(table.splitlines()[-1].endswith("| 20.50 |"))
 
+    def test_sessions_are_ordered_by_finish_time_whatever_file_holds_them(self):
+        bundle = _load_script()
+        directory = tempfile.mkdtemp()
+        committed, run = os.path.join(directory, "committed"), os.path.join(directory, "run")
+        self._write(committed, [_session("2026-11-25T18:07:02+00:00", 260, 9176)])
+        self._write(run, [_session("2026-12-01T17:00:00+00:00", 9176, 12000),
+                          _session("2026-11-25T15:18:13+00:00", 0, 260)])
+        bundle.merge_session_logs(committed, run)
+        self.assertEqual([e["end_step"] for e in self._read(committed)], [260, 9176, 12000])
+        self.assertFalse(os.path.exists(committed + ".tmp"))
+
     def test_missing_run_log_keeps_the_committed_sessions(self):
         bundle = _load_script()
         directory = tempfile.mkdtemp()
