@@ -1,11 +1,12 @@
 """Where a generator training step spends its time: forward + backward of each part.
 
-Times, on one random 512² image with a 20 % random hole (batch 1, the bundled model's training
-setting), the whole generator, the coarse network (at 256²), the refine network, and inside the
-refine network the Attention Computing Module (ACM), each Attention Transfer Module (ATM) level
-and the first encoder block, each as its own ``tf.function`` (gradient with respect to its
-input, so every backward op runs). It is a guide to what to optimise, not a benchmark of the
-training loop (that is ``benchmark_training.py``). Run with nothing else on the CPU:
+Times, on one random 512² image (batch 1, the bundled model's training setting) with one mask
+of the training distribution (``--mask pixels``: 20 % of the pixels at random, so that every
+attention cell is a hole cell), the whole generator, the coarse network (at 256²), the refine
+network, and inside the refine network the Attention Computing Module (ACM), each Attention
+Transfer Module (ATM) level and the first encoder block, each as its own ``tf.function``
+(gradient with respect to its input, so every backward op runs). It is a guide to what to
+optimise, not a benchmark of the training loop (that is ``benchmark_training.py``). Run with nothing else on the CPU:
 
     python experiments/profile_generator.py                   # bf16 where the CPU has it
     python experiments/profile_generator.py --precision float32
@@ -49,6 +50,10 @@ def main(argv):
                         choices=["auto", "float32", "mixed_bfloat16"])
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=6)
+    parser.add_argument("--mask", default="training", choices=["training", "pixels"],
+                        help="training: one mask of the training distribution (MaskConfig()); "
+                             "pixels: 20%% of the pixels at random, so every cell is a hole cell.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the training mask.")
     args = parser.parse_args(argv)
     import keras
     import tensorflow as tf
@@ -65,7 +70,11 @@ def main(argv):
     tf.random.set_seed(0)
     size = args.size
     image = tf.random.uniform([1, size, size, 3], -1.0, 1.0)
-    mask = tf.cast(tf.random.uniform([1, size, size, 1]) > 0.8, tf.float32)
+    if args.mask == "training":
+        from data_pipelines.masks import random_mask
+        mask = random_mask(tf.constant([args.seed, 0]), size, size)[tf.newaxis]
+    else:  # Every cell holds hole pixels: the attention modules' worst case.
+        mask = tf.cast(tf.random.uniform([1, size, size, 1]) > 0.8, tf.float32)
     grid = grid_hole_mask(mask, tf.constant([size // generator.config.cell_size] * 2))
     refine_input = tf.random.uniform([1, size, size, 4])
 
@@ -101,8 +110,10 @@ def main(argv):
         ("  encoder, first block", gradient_of_mean(
             lambda x: refine._chain(refine.encoder_half, x), refine_input)),
     ]
-    print(f"{cpu_model()}; {precision}; {size}², batch 1; forward + backward, mean of "
-          f"{args.repeats} calls after 2 warm-up calls")
+    hole_cells = float(tf.reduce_mean(grid))
+    print(f"{cpu_model()}; {precision}; {size}², batch 1; {args.mask} mask: "
+          f"{float(tf.reduce_mean(mask)):.0%} of pixels, {hole_cells:.0%} of attention cells; "
+          f"forward + backward, mean of {args.repeats} calls after 2 warm-up calls")
     print()
     print("| part | s per call |")
     print("|---|---|")

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from crainpaint.layers import (AttentionComputing, AttentionTransfer, fold_patches,
                                extract_patches, grid_hole_mask)
+from crainpaint.layers import attention
 from tests import reference
 
 
@@ -184,3 +185,66 @@ class AttentionTransferTest(tf.test.TestCase):
     def test_raises_when_patch_does_not_cover_cell(self):
         with self.assertRaisesRegex(ValueError, "multiple of stride"):
             AttentionTransfer(patch_size=3, stride=4)
+
+
+class FastGradientTest(tf.test.TestCase):
+    """The hand-written gradients of extraction and folding, and the hole-only aggregation,
+    against what TensorFlow derives from the plain ops."""
+
+    CASES = ((3, 1, 5, 7), (8, 4, 3, 5), (16, 8, 2, 3), (12, 4, 3, 2))  # patch, stride, gh, gw
+
+    def test_extract_and_fold_are_adjoint(self):
+        rng = np.random.default_rng(11)
+        for patch_size, stride, gh, gw in self.CASES:
+            image = rng.normal(size=(2, gh * stride, gw * stride, 3))
+            patches = rng.normal(size=(2, gh * gw, patch_size * patch_size * 3))
+            extracted = extract_patches(tf.constant(image), patch_size, stride)[0].numpy()
+            folded = fold_patches(tf.constant(patches), gh, gw, patch_size, stride, 3).numpy()
+            # <fold(P), G> = <P, extract(G)> for every P and G.
+            self.assertAllClose(np.sum(folded * image), np.sum(patches * extracted),
+                                msg=f"patch {patch_size} stride {stride}")
+
+    def test_extract_and_fold_gradients_equal_tensorflows_own(self):
+        rng = np.random.default_rng(12)
+        for patch_size, stride, gh, gw in self.CASES:
+            image = tf.constant(rng.normal(size=(2, gh * stride, gw * stride, 3)), tf.float32)
+            patches = tf.constant(rng.normal(size=(2, gh * gw, patch_size ** 2 * 3)), tf.float32)
+            weights_image = tf.constant(rng.normal(size=image.shape), tf.float32)
+            weights_patches = tf.constant(rng.normal(size=patches.shape), tf.float32)
+            with tf.GradientTape(persistent=True) as tape:
+                tape.watch([image, patches])
+                ours_extract = tf.reduce_sum(
+                    extract_patches(image, patch_size, stride)[0] * weights_patches)
+                plain_extract = tf.reduce_sum(
+                    attention._extract(image, patch_size, stride) * weights_patches)
+                ours_fold = tf.reduce_sum(
+                    fold_patches(patches, gh, gw, patch_size, stride, 3) * weights_image)
+                plain_fold = tf.reduce_sum(
+                    attention._fold(patches, gh, gw, patch_size, stride, 3) * weights_image)
+            message = f"patch {patch_size} stride {stride}"
+            self.assertAllClose(tape.gradient(ours_extract, image),
+                                tape.gradient(plain_extract, image), atol=1e-5, msg=message)
+            self.assertAllClose(tape.gradient(ours_fold, patches),
+                                tape.gradient(plain_fold, patches), atol=1e-5, msg=message)
+
+    def test_hole_only_aggregation_equals_the_masked_full_product(self):
+        rng = np.random.default_rng(13)
+        cells, depth = 12, 5
+        holes = np.zeros((3, cells), bool)
+        holes[1] = True                      # sample 0 has no hole cell, sample 1 only hole cells
+        holes[2, [0, 4, 5, 11]] = True
+        scores = tf.constant(rng.random((3, cells, cells)), tf.float32)
+        patches = tf.constant(rng.normal(size=(3, cells, depth)), tf.float32)
+        upstream = tf.constant(rng.normal(size=(3, cells, depth)), tf.float32)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([scores, patches])
+            ours = attention.aggregate_hole_cells(scores, patches, tf.constant(holes))
+            loss_ours = tf.reduce_sum(ours * upstream)
+            full = tf.matmul(scores, patches) * holes[..., None].astype(np.float32)
+            loss_full = tf.reduce_sum(full * upstream)
+        expected = np.einsum("bji,bid->bjd", scores.numpy(), patches.numpy()) * holes[..., None]
+        self.assertAllClose(ours, expected, atol=1e-5)
+        self.assertAllEqual(ours[0], np.zeros((cells, depth)))
+        for variable in (scores, patches):
+            self.assertAllClose(tape.gradient(loss_ours, variable),
+                                tape.gradient(loss_full, variable), atol=1e-5)

@@ -46,20 +46,70 @@ def valid_source_mask(hole_grid, patch_size=3):
 
 
 def extract_patches(features, patch_size, stride):
-    """Patches of ``patch_size`` at ``stride`` with 'same' padding → ([B, gh·gw, k·k·C], gh, gw)."""
+    """Patches of ``patch_size`` at ``stride`` with 'same' padding → ([B, gh·gw, k·k·C], gh, gw).
+
+    When ``patch_size`` is a multiple of ``stride`` and ``patch_size − stride`` is even (every
+    use in this library; the map's sides must then be multiples of ``stride``), the gradient is
+    ``fold_patches`` of the incoming gradient: extraction and folding are adjoint linear maps,
+    and TensorFlow's own gradient of ExtractImagePatches is slower (``_fast_adjoint`` below).
+    """
+    shape = tf.shape(features)
+    grid_height = (shape[1] + stride - 1) // stride
+    grid_width = (shape[2] + stride - 1) // stride
+    if not _has_fold(patch_size, stride):
+        return _extract(features, patch_size, stride), grid_height, grid_width
+    channels = features.shape[-1]
+
+    @tf.custom_gradient
+    def extract(features):
+        def gradient(upstream):
+            return _fold(upstream, grid_height, grid_width, patch_size, stride, channels)
+        return _extract(features, patch_size, stride), gradient
+
+    return extract(features), grid_height, grid_width
+
+
+def fold_patches(patches, grid_height, grid_width, patch_size, stride, channels):
+    """The adjoint of ``extract_patches`` (col2im): overlapping contributions are summed, so it
+    inverts the extraction only for non-overlapping patches.
+
+    Requires ``patch_size`` to be a multiple of ``stride``; the patch of cell g starts at
+    ``g·stride − (patch_size − stride) // 2``, the placement of 'SAME' extraction. Its gradient
+    is ``extract_patches`` of the incoming gradient (``_fast_adjoint``).
+    """
+    if not _has_fold(patch_size, stride):
+        raise ValueError(f"fold_patches needs patch_size a multiple of stride with an even "
+                         f"difference; got patch_size={patch_size}, stride={stride}.")
+
+    @tf.custom_gradient
+    def fold(patches):
+        def gradient(upstream):
+            return _extract(upstream, patch_size, stride)
+        return _fold(patches, grid_height, grid_width, patch_size, stride, channels), gradient
+
+    return fold(patches)
+
+
+# _fast_adjoint: extract_patches and fold_patches are linear maps A and Aᵀ, so the gradient of
+# each is the other applied to the incoming gradient. The gradients TensorFlow derives on its own
+# are much slower on a CPU: the backward pass of the strided slices and 8-D transposes in _fold
+# took 0.12 s for a 256×256×32 map with 16-px patches at stride 8 (its forward 0.005 s), nearly
+# all of the refine network's largest ATM level (experiments/profile_generator.py).
+
+
+def _has_fold(patch_size, stride):
+    return patch_size % stride == 0 and (patch_size - stride) % 2 == 0
+
+
+def _extract(features, patch_size, stride):
     patches = tf.image.extract_patches(
         features, sizes=[1, patch_size, patch_size, 1], strides=[1, stride, stride, 1],
         rates=[1, 1, 1, 1], padding="SAME")
     shape = tf.shape(patches)
-    return tf.reshape(patches, [shape[0], shape[1] * shape[2], shape[3]]), shape[1], shape[2]
+    return tf.reshape(patches, [shape[0], shape[1] * shape[2], shape[3]])
 
 
-def fold_patches(patches, grid_height, grid_width, patch_size, stride, channels):
-    """Inverse of ``extract_patches`` (col2im): overlapping contributions are summed.
-
-    Requires ``patch_size`` to be a multiple of ``stride``; the patch of cell g starts at
-    ``g·stride − (patch_size − stride) // 2``, the placement of 'SAME' extraction.
-    """
+def _fold(patches, grid_height, grid_width, patch_size, stride, channels):
     repeats = patch_size // stride
     pad = (patch_size - stride) // 2
     batch = tf.shape(patches)[0]
@@ -192,6 +242,29 @@ class AttentionComputing(keras.layers.Layer):
         return config
 
 
+def aggregate_hole_cells(scores, patches, hole_rows):
+    """Eq. 3's weighted sums ``Σ_i s_ji p_i`` for the hole cells j only; context rows are zero.
+
+    Equal to ``matmul(scores, patches) * hole_rows`` but computes only the rows that are kept:
+    one sample at a time, it gathers the K hole rows of the scores, multiplies [K, N] by
+    [N, D] and scatters the result back, so a hole covering a third of the grid costs a third
+    of the full product (forward and backward).
+
+    Args:
+        scores: [B, N, N] (target, source), in the dtype of ``patches``.
+        patches: [B, N, D].
+        hole_rows: [B, N] bool, true for hole cells.
+    """
+    def one_sample(sample):
+        sample_scores, sample_patches, sample_holes = sample
+        rows = tf.where(sample_holes)  # [K, 1]
+        sums = tf.matmul(tf.gather_nd(sample_scores, rows), sample_patches)
+        return tf.scatter_nd(rows, sums, tf.shape(sample_patches, out_type=tf.int64))
+
+    return tf.map_fn(one_sample, (scores, patches, hole_rows),
+                     fn_output_signature=tf.TensorSpec(patches.shape[1:], patches.dtype))
+
+
 @keras.saving.register_keras_serializable(package="crainpaint")
 class AttentionTransfer(keras.layers.Layer):
     """ATM (Eq. 3): fills the hole cells of a feature map with score-weighted context patches.
@@ -223,8 +296,8 @@ class AttentionTransfer(keras.layers.Layer):
         channels = features.shape[-1]
         patches, grid_height, grid_width = extract_patches(features, self.patch_size, self.stride)
         batch = tf.shape(features)[0]
-        hole_rows = tf.reshape(tf.cast(hole_grid, features.dtype), [batch, -1, 1])
-        aggregated = tf.matmul(tf.cast(scores, features.dtype), patches) * hole_rows
+        hole_rows = tf.reshape(hole_grid, [batch, -1]) > 0.5
+        aggregated = aggregate_hole_cells(tf.cast(scores, features.dtype), patches, hole_rows)
         filled = fold_patches(aggregated, grid_height, grid_width, self.patch_size, self.stride,
                               channels)
         hole_pixels = tf.repeat(tf.repeat(tf.cast(hole_grid, features.dtype), self.stride, 1),
