@@ -1,13 +1,14 @@
 """Bundles a training run's generator as ``crainpaint/pretrained/`` weights (float16).
 
-Restores the generator (float32) from the latest checkpoint of ``--model_dir``, writes
-``generator.npz`` (float16) + ``generator.json`` into ``--out``, merges the run's session log
-(``train_log.jsonl``: steps, wall time, CPU, precision, losses of every training session) into
-the committed ``training_log.jsonl`` (a run warm-started on a new machine only knows its own
-sessions; earlier ones are kept), and measures what float16 storage costs: the largest weight
-change, and the in-hole difference of the inpainted held-out cases
-(``crainpaint.demo.held_out_cases``, the ones ``tests/test_pretrained.py`` uses) between the
-float32 and float16 generators. Records the
+Restores the generator (float32) from the latest checkpoint of ``--model_dir`` (its weight
+average when the run keeps one, ``TrainConfig.generator_ema_decay``; ``--weights latest`` takes
+the latest weights instead), writes ``generator.npz`` (float16) + ``generator.json`` into
+``--out``, merges the run's session log (``train_log.jsonl``: steps, wall time, CPU, precision,
+losses of every training session) into the committed ``training_log.jsonl`` (a run
+warm-started on a new machine only knows its own sessions; earlier ones are kept), and measures
+what float16 storage costs: the largest weight change, and the in-hole difference of the
+inpainted held-out cases (``crainpaint.demo.held_out_cases``, the ones
+``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Records the
 float16 weights' mean in-hole L1 on those cases (0-255) under their step in
 ``validation_log.jsonl`` and prints a markdown table of the sessions, with that held-out L1 at
 each session's last step where one was bundled, for the model card.
@@ -90,20 +91,33 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model_dir", required=True)
     parser.add_argument("--out", default=os.path.join(REPOSITORY, "crainpaint", "pretrained"))
+    parser.add_argument("--weights", default="auto", choices=["auto", "average", "latest"],
+                        help="auto: the weight average if the checkpoint holds one, else the "
+                             "latest weights.")
     args = parser.parse_args(argv)
     import crainpaint
     from crainpaint.demo import held_out_cases
     from crainpaint.pretrained import load_generator_weights, save_generator_weights
-    from crainpaint.training.trainer import TRAIN_LOG_NAME, restore_generator
+    import tensorflow as tf
+
+    from crainpaint.training.trainer import (TRAIN_LOG_NAME, checkpoint_has_average,
+                                             restore_generator)
 
     model_dir = os.path.expanduser(args.model_dir)
-    generator = restore_generator(model_dir)
+    checkpoint = tf.train.latest_checkpoint(model_dir)
+    if checkpoint is None:
+        parser.error(f"no checkpoint in {model_dir}")
+    average = args.weights == "average" or (args.weights == "auto"
+                                            and checkpoint_has_average(checkpoint))
+    generator = restore_generator(model_dir, checkpoint, average=average)
     with open(os.path.join(model_dir, "config.json")) as handle:
         train_config = json.load(handle)
     extra = {"stage": train_config.get("stage"),
              "image_size": train_config.get("data", {}).get("image_size"),
              "dataset": train_config.get("data", {}).get("dataset"),
              "examples_seen": _examples_seen(model_dir)}
+    if average:
+        extra["weight_average_decay"] = train_config.get("generator_ema_decay")
     max_error = save_generator_weights(generator, args.out, step=generator.restored_step,
                                        extra=extra)
     log_path = os.path.join(args.out, "training_log.jsonl")
@@ -119,7 +133,8 @@ def main(argv):
         full_errors.append(np.abs(full_output.astype(float) - crop)[inside].mean())
         half_errors.append(np.abs(half_output.astype(float) - crop)[inside].mean())
     difference = np.concatenate(differences)
-    print(f"Bundled step {generator.restored_step} from {model_dir} into {args.out}.")
+    source = "weight average" if average else "latest weights"
+    print(f"Bundled step {generator.restored_step} ({source}) from {model_dir} into {args.out}.")
     print(f"float16 storage: largest weight change {max_error:.2e}; on the 15 held-out cases "
           f"(crainpaint.demo.held_out_cases) the in-hole output differs by at most "
           f"{difference.max()} (mean {difference.mean():.4f}) on 0-255; in-hole L1 float32 "

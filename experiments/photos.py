@@ -19,8 +19,9 @@ Adam's moments start at zero): add ``--init_weights bundled`` (``make train DATA
 INIT_WEIGHTS=bundled``).
 
 Stop it with ``kill -TERM <pid>`` (it saves a checkpoint first); rerun the same command to
-resume. ``~/.cache/crainpaint/runs/photos/generator_weights/`` holds the float16 weights to copy
-into ``crainpaint/pretrained/`` (``experiments/bundle_weights.py``).
+resume. ``~/.cache/crainpaint/runs/photos/generator_weights/`` holds the latest float16
+weights, ``generator_weights_average/`` their average (the one ``experiments/bundle_weights.py``
+copies into ``crainpaint/pretrained/``).
 
 Stage 2 follows in the SAME model_dir with the paper's Algorithm 1 (the critic starts fresh, the
 generator and its Adam state continue)::
@@ -50,7 +51,11 @@ def get_config():
     # A deviation for CPU budgets: the author's σ 0.05 initialiser starts the coarse network's
     # output near 1e-9 (experiments/init_activation_scale.py), and a first run with it filled
     # holes with one flat colour after 2,400 steps. "gated_he" keeps activations near 0.1.
-    return dataclasses.replace(config, generator=dataclasses.replace(
+    # From step 18,534 (session 4): a weight average of the generator, exported and bundled
+    # instead of the last step's weights (crainpaint/training/weight_average.py), whose held-out
+    # L1 jumped between 17 and 23 from one 1000-step export to the next. d = 0.999 averages
+    # over about the last 1000 steps (11 minutes at 1.5 steps/s).
+    return dataclasses.replace(config, generator_ema_decay=0.999, generator=dataclasses.replace(
         config.generator, kernel_initializer="gated_he"))
 
 

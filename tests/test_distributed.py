@@ -6,6 +6,9 @@ TF_CONFIG must be set before TensorFlow initialises).
 * MultiWorkerMirroredStrategy: two workers on localhost (free ports, a timeout on each process)
   train a few smoke steps and finish with identical weights.
 
+Both keep a weight average of the generator (``generator_ema_decay``), updated in replica
+context: it too must not depend on the layout.
+
 This file is also the subprocesses' script: ``python tests/test_distributed.py mirrored OUT`` or
 ``python tests/test_distributed.py worker INDEX PORTS OUT MODEL_DIR``.
 """
@@ -64,7 +67,8 @@ def _config(image_folder, stage, batch_size):
                         global_batch_size=batch_size, seed=2),
         stage=stage, critic_steps=1, total_steps=2, checkpoint_every_steps=0,
         checkpoint_every_seconds=0.0, summary_every_steps=100, image_summary_every_steps=0,
-        export_generator_every_steps=0, mixed_precision="float32", seed=7)
+        export_generator_every_steps=0, mixed_precision="float32", generator_ema_decay=0.5,
+        seed=7)
 
 
 def _run_mirrored(output_path):
@@ -92,10 +96,12 @@ def _run_mirrored(output_path):
             "metrics": {key: float(value) for key, value in {**critic, **generator}.items()},
             "generator": [variable.numpy() for variable in trainer.generator.weights],
             "critic": [variable.numpy() for variable in trainer.critic.weights],
+            "average": list(trainer.generator_average.arrays().values()),
         }
     np.savez(output_path, **{
         f"{name}_{model}_{index}": value for name, result in results.items()
-        for model in ("generator", "critic") for index, value in enumerate(result[model])})
+        for model in ("generator", "critic", "average")
+        for index, value in enumerate(result[model])})
     with open(output_path + ".json", "w") as handle:
         json.dump({name: {"replicas": result["replicas"], "metrics": result["metrics"]}
                    for name, result in results.items()}, handle)
@@ -109,7 +115,8 @@ def _run_worker(index, ports, output_path, model_dir):
     _write_images(folder)  # Same files in both workers (same seed), separate folders.
     trainer = Trainer(_config(folder, "reconstruction", batch_size=2), model_dir)
     result = trainer.train()
-    np.savez(output_path, *[variable.numpy() for variable in trainer.generator.weights])
+    np.savez(output_path, *[variable.numpy() for variable in trainer.generator.weights],
+             *trainer.generator_average.arrays().values())
     with open(output_path + ".json", "w") as handle:
         json.dump({"status": result["status"], "step": result["step"],
                    "replicas": trainer.strategy.num_replicas_in_sync,
@@ -151,6 +158,12 @@ class MirroredStrategyTest(tf.test.TestCase):
                                     rtol=1e-4, atol=1e-5, msg=key)
                 compared += 1
         self.assertGreater(compared, 100)
+        # The weight average (decay 0.5) moved with the weights and agrees across layouts too.
+        averages = [key for key in arrays.files if key.startswith("single_average_")]
+        self.assertNotEmpty(averages)
+        self.assertFalse(all(np.array_equal(arrays[key], arrays[key.replace("average",
+                                                                            "generator")])
+                             for key in averages))
 
 
 class MultiWorkerMirroredStrategyTest(tf.test.TestCase):

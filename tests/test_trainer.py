@@ -90,6 +90,10 @@ class ResumeTestMixin:
             cls.straight, cls.resumed = straight, resumed
             cls.straight_weights = weights_of(straight.generator)
             cls.resumed_weights = weights_of(resumed.generator)
+            cls.straight_average, cls.resumed_average = (
+                None if trainer.generator_average is None
+                else list(trainer.generator_average.arrays().values())
+                for trainer in (straight, resumed))
             cls.after_training()
 
     @classmethod
@@ -202,7 +206,7 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
     def make_config(cls):
         data = DataConfig(dataset="div2k", image_size=64, global_batch_size=2, seed=3,
                           shuffle_buffer_size=4)
-        return smoke_config(data, "reconstruction")
+        return smoke_config(data, "reconstruction", generator_ema_decay=0.5)
 
     @classmethod
     def data_context(cls):
@@ -234,6 +238,48 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
                          "ckpt-3")
         with open(os.path.join(self.resumed_dir, "train_log.jsonl")) as handle:
             self.assertEqual(json.loads(handle.readlines()[-1])["status"], "failed")
+
+    def test_weight_average_follows_its_recurrence(self):
+        # ā1 = d·w0 + (1 − d)·w1 and ā2 = d·ā1 + (1 − d)·w2, d = 0.5, w0 the initial weights.
+        checkpoint_1 = os.path.join(self.straight_dir, "ckpt-1")
+        weights_1 = weights_of(restore_generator(self.straight_dir, checkpoint_1))
+        average_1 = weights_of(restore_generator(self.straight_dir, checkpoint_1, average=True))
+        average_2 = self.straight_average
+        moved = 0
+        for w0, w1, a1, w2, a2 in zip(self.initial_weights, weights_1, average_1,
+                                      self.straight_weights, average_2):
+            self.assertAllClose(a1, 0.5 * w0 + 0.5 * w1, atol=1e-6)
+            self.assertAllClose(a2, 0.5 * a1 + 0.5 * w2, atol=1e-6)
+            moved += not np.allclose(a2, w2)
+        self.assertGreater(moved, 10)
+
+    def test_resumed_weight_average_equals_uninterrupted_run(self):
+        for resumed, straight in zip(self.resumed_average, self.straight_average):
+            self.assertAllEqual(resumed, straight)
+
+    def test_exports_weight_average_next_to_the_weights(self):
+        exported = load_generator_weights(os.path.join(self.straight_dir,
+                                                       "generator_weights_average"))
+        self.assertEqual(exported.pretrained_metadata["step"], 2)
+        self.assertEqual(exported.pretrained_metadata["weight_average_decay"], 0.5)
+        for exported_weight, average in zip(weights_of(exported), self.straight_average):
+            self.assertAllClose(exported_weight, average, atol=1e-3, rtol=1e-3)  # float16.
+
+    def test_checkpoint_without_average_starts_it_at_the_restored_weights(self):
+        directory = os.path.join(self.root, "no_average")
+        without = dataclasses.replace(self.make_config(), generator_ema_decay=0.0)
+        with self.data_context():
+            first = Trainer(without, directory)
+            for variable in first.generator.weights:  # Weights the new average must copy.
+                variable.assign(variable + 0.25)
+            first.save()
+            self.assertIsNone(first.generator_average)
+            second = Trainer(self.make_config(), directory)
+        for average, weight in zip(second.generator_average.arrays().values(),
+                                   weights_of(first.generator)):
+            self.assertAllEqual(average, weight)
+        with self.assertRaisesRegex(ValueError, "holds no weight average"):
+            restore_generator(directory, average=True)
 
     def test_has_no_critic(self):
         self.assertIsNone(self.straight.critic)
@@ -333,6 +379,10 @@ class TrainConfigTest(tf.test.TestCase):
     def test_raises_image_size_not_multiple_of_cell_error(self):
         with self.assertRaisesRegex(ValueError, "multiple of the generator's attention cell"):
             TrainConfig(data=DataConfig(image_size=200), stage="reconstruction")
+
+    def test_raises_weight_average_decay_out_of_range_error(self):
+        with self.assertRaisesRegex(ValueError, r"generator_ema_decay must be in \[0, 1\)"):
+            TrainConfig(generator_ema_decay=1.0)
 
     def test_raises_unknown_stage_error(self):
         with self.assertRaisesRegex(ValueError, "stage"):

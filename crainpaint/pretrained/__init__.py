@@ -25,13 +25,23 @@ class UntrainedWeightsWarning(UserWarning):
     """Raised (as a warning) when inpainting with a generator that was never trained."""
 
 
-def save_generator_weights(generator, directory, step=None, extra=None, dtype=np.float16):
+def save_generator_weights(generator, directory, step=None, extra=None, dtype=np.float16,
+                           arrays=None):
     """Writes ``generator.npz`` + ``generator.json`` into ``directory`` (atomically per file).
 
-    Returns the largest absolute difference introduced by the cast to ``dtype``.
+    ``arrays`` (``{variable.path: array}`` for every weight of ``generator``) replaces the
+    generator's own values, e.g. a weight average. Returns the largest absolute difference
+    introduced by the cast to ``dtype``.
     """
     os.makedirs(directory, exist_ok=True)
-    arrays = {variable.path: np.asarray(variable.numpy()) for variable in generator.weights}
+    if arrays is None:
+        arrays = {variable.path: np.asarray(variable.numpy()) for variable in generator.weights}
+    else:
+        missing = sorted({variable.path for variable in generator.weights} - set(arrays))
+        if missing:
+            raise ValueError(f"arrays lacks generator weights {missing[:5]}.")
+        arrays = {variable.path: np.asarray(arrays[variable.path])
+                  for variable in generator.weights}
     stored = {name: value.astype(dtype) for name, value in arrays.items()}
     max_error = max(float(np.max(np.abs(stored[name].astype(np.float32) - value)))
                     for name, value in arrays.items())

@@ -5,6 +5,7 @@
 * ``config``: ``TrainConfig`` (JSON round-trip), stages ``reconstruction`` / ``adversarial``.
 * ``trainer``: ``Trainer`` / ``train`` (tf.distribute, checkpoints, summaries) and
   ``restore_generator`` for export.
+* ``weight_average``: ``WeightAverage``, the optional moving average of the generator's weights.
 
 The command line is ``python -m crainpaint.train --experiment experiments/<name>.py``.
 """

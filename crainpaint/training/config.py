@@ -61,6 +61,9 @@ class TrainConfig:
             when the CPU computes bf16 natively: the ``amx_bf16`` or ``avx512_bf16`` flag of
             /proc/cpuinfo; 1.1-1.4× measured on an AVX512-BF16 EPYC, see the README; no gain
             without them).
+        generator_ema_decay: d of an exponential moving average of the generator's weights,
+            updated after every generator step and exported next to them (0 = none, the paper;
+            an addition, see ``weight_average.py``).
         seed: seeds the weight initialisation and the interpolation weights α of Eq. 9 (the data
             stream has its own ``data.seed``).
     """
@@ -87,6 +90,7 @@ class TrainConfig:
     image_summary_every_steps: int = 500
     export_generator_every_steps: int = 1000
     mixed_precision: str = "auto"
+    generator_ema_decay: float = 0.0
     seed: int = 0
 
     def __post_init__(self):
@@ -117,6 +121,9 @@ class TrainConfig:
                      "adversarial_weight", "hole_weight", "context_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"TrainConfig.{name} must be >= 0, got {getattr(self, name)}.")
+        if not 0.0 <= self.generator_ema_decay < 1.0:
+            raise ValueError(f"TrainConfig.generator_ema_decay must be in [0, 1) (0 = no weight "
+                             f"average), got {self.generator_ema_decay}.")
         cell = self.generator.cell_size
         if self.data.image_size % cell:
             raise ValueError(

@@ -34,7 +34,10 @@ State and files in ``model_dir``:
   of time spent waiting for input) and image grids (masked input | coarse | refined | composite |
   attention scores).
 * ``generator_weights/``: float16 generator weights (``save_generator_weights``), every
-  ``export_generator_every_steps`` and at the end of a run, ready to copy into the package.
+  ``export_generator_every_steps`` and at the end of a run, ready to copy into the package;
+  ``generator_weights_average/`` the same for the weight average when
+  ``generator_ema_decay`` > 0 (``weight_average.py``; then in the checkpoint as
+  ``generator_ema``, by Keras path; a checkpoint without it starts the average at the weights).
 * ``train_log.jsonl``: one line per session (steps, wall time, CPU, precision, images/s, status).
 
 A non-finite loss or gradient norm stops the run with ``NonFiniteLossError`` naming the step;
@@ -68,11 +71,14 @@ from crainpaint.models import Critic, Generator, GeneratorConfig
 from crainpaint.pretrained import METADATA_NAME, WEIGHTS_NAME, save_generator_weights
 from crainpaint.training import losses
 from crainpaint.training.config import TrainConfig
+from crainpaint.training.weight_average import WeightAverage
 from data_pipelines import make_dataset
 
 CONFIG_NAME = "config.json"
 GENERATOR_CONFIG_NAME = "generator_config.json"
 GENERATOR_WEIGHTS_DIR = "generator_weights"
+GENERATOR_AVERAGE_DIR = "generator_weights_average"
+AVERAGE_KEY = "generator_ema"
 TRAIN_LOG_NAME = "train_log.jsonl"
 SUMMARY_DIR = "train"
 PREVIEW_EXAMPLES = 4
@@ -255,6 +261,9 @@ class Trainer:
                 beta_2=config.adam_beta_2, name="generator_adam")
             # Built here, not lazily inside strategy.run (tf-traps.md: fails under Mirrored).
             self.generator_optimizer.build(self.generator.trainable_variables)
+            self.generator_average = None
+            if config.generator_ema_decay > 0:
+                self.generator_average = WeightAverage(self.generator, config.generator_ema_decay)
             self.critic = self.critic_optimizer = None
             if self.adversarial:
                 self.critic = Critic(config.critic)
@@ -277,6 +286,8 @@ class Trainer:
         if self.adversarial:
             objects.update(critic=self.critic, critic_optimizer=self.critic_optimizer,
                            critic_variables=named_variables(self.critic))
+        if self.generator_average:
+            objects[AVERAGE_KEY] = self.generator_average.averages
         self.checkpoint = tf.train.Checkpoint(**objects)
         # Non-chief workers must take part in every save (it may need collectives) but their
         # files are thrown away (tf-traps.md).
@@ -296,8 +307,14 @@ class Trainer:
             self.checkpoint.restore(latest).expect_partial()
             logging.info("Restored %s: step %d, %d examples seen.", latest,
                          int(self.step.numpy()), int(self.examples_seen.numpy()))
+            if self.generator_average and not checkpoint_has_average(latest):
+                self.generator_average.reset()
+                logging.info("%s has no weight average: it starts at the restored weights.",
+                             latest)
         elif self._warm_start_metadata:
             self._warm_start(*self._warm_start_metadata)
+            if self.generator_average:
+                self.generator_average.reset()
 
     def _read_warm_start(self, directory):
         """(folder, metadata) of warm-start weights, checked against this run's generator."""
@@ -411,6 +428,8 @@ class Trainer:
             loss = self._average(total)
         gradients = tape.gradient(loss, variables)
         self.generator_optimizer.apply_gradients(zip(gradients, variables))
+        if self.generator_average:
+            self.generator_average.update()
         metrics["reconstruction"] = self._average(reconstruction)
         metrics["generator_loss"] = loss
         norms = {"generator_gradient_norm": tf.linalg.global_norm(gradients)}
@@ -629,15 +648,21 @@ class Trainer:
         return self._save(int(self.step.numpy()))
 
     def export_generator(self):
-        """Writes the float16 generator weights to ``MODEL_DIR/generator_weights/`` (chief)."""
+        """Writes the float16 generator weights to ``MODEL_DIR/generator_weights/`` and, with a
+        weight average, the average to ``MODEL_DIR/generator_weights_average/`` (chief only).
+        Returns the first folder."""
         if not self.is_chief:
             return None
+        extra = {"stage": self.config.stage, "examples_seen": int(self.examples_seen.numpy()),
+                 "image_size": self.config.data.image_size, "dataset": self.config.data.dataset}
+        step = int(self.step.numpy())
         directory = os.path.join(self.model_dir, GENERATOR_WEIGHTS_DIR)
-        save_generator_weights(
-            self.generator, directory, step=int(self.step.numpy()),
-            extra={"stage": self.config.stage, "examples_seen": int(self.examples_seen.numpy()),
-                   "image_size": self.config.data.image_size,
-                   "dataset": self.config.data.dataset})
+        save_generator_weights(self.generator, directory, step=step, extra=extra)
+        if self.generator_average:
+            save_generator_weights(
+                self.generator, os.path.join(self.model_dir, GENERATOR_AVERAGE_DIR), step=step,
+                extra={**extra, "weight_average_decay": self.generator_average.decay},
+                arrays=self.generator_average.arrays())
         return directory
 
     def _write_scalars(self, step, values):
@@ -730,11 +755,18 @@ def train(config: TrainConfig, model_dir: str, total_steps=None, strategy=None,
                    init_weights=init_weights).train(total_steps)
 
 
-def restore_generator(model_dir, checkpoint=None):
+def checkpoint_has_average(checkpoint):
+    """Whether ``checkpoint`` holds a weight average of the generator (``generator_ema``)."""
+    return any(name.startswith(AVERAGE_KEY + "/")
+               for name, _ in tf.train.list_variables(checkpoint))
+
+
+def restore_generator(model_dir, checkpoint=None, average=False):
     """The generator of a training run (for export and evaluation), float32.
 
     Reads ``MODEL_DIR/generator_config.json`` and restores only the generator from ``checkpoint``
-    (default: the latest in ``model_dir``); sets ``generator.restored_step``.
+    (default: the latest in ``model_dir``); with ``average``, its weights are the run's weight
+    average instead (ValueError if the run keeps none). Sets ``generator.restored_step``.
     """
     model_dir = os.path.abspath(os.path.expanduser(model_dir))
     with open(os.path.join(model_dir, GENERATOR_CONFIG_NAME)) as handle:
@@ -748,7 +780,13 @@ def restore_generator(model_dir, checkpoint=None):
         side = generator_config.cell_size * 4
         generator.build_for_size(side, side)
     names = {name for name, _ in tf.train.list_variables(checkpoint)}
-    if any(name.startswith("generator_variables/") for name in names):
+    if average:
+        if not checkpoint_has_average(checkpoint):
+            raise ValueError(f"{checkpoint} holds no weight average of the generator (the run's "
+                             "generator_ema_decay was 0); restore without average=True.")
+        status = tf.train.Checkpoint(**{AVERAGE_KEY: named_variables(generator)}).restore(
+            checkpoint)
+    elif any(name.startswith("generator_variables/") for name in names):
         status = tf.train.Checkpoint(generator_variables=named_variables(generator)).restore(
             checkpoint)
     else:
