@@ -227,6 +227,25 @@ class FastGradientTest(tf.test.TestCase):
             self.assertAllClose(tape.gradient(ours_fold, patches),
                                 tape.gradient(plain_fold, patches), atol=1e-5, msg=message)
 
+    def test_fuse_gradient_equals_tensorflows_own_on_a_non_square_grid(self):
+        rng = np.random.default_rng(14)
+        gh, gw = 3, 5
+        scores = tf.constant(rng.normal(size=(2, gh * gw, gh * gw)), tf.float32)
+        upstream = tf.constant(rng.normal(size=scores.shape), tf.float32)
+
+        def plain_fuse(matrix):
+            fused = attention._transpose_grid(attention._diagonal_sum(matrix), gh, gw)
+            return attention._transpose_grid(attention._diagonal_sum(fused), gw, gh)
+
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(scores)
+            ours = attention.fuse_scores(scores, gh, gw)
+            plain = plain_fuse(scores)
+            loss_ours, loss_plain = (tf.reduce_sum(value * upstream) for value in (ours, plain))
+        self.assertAllClose(ours, plain)
+        self.assertAllClose(tape.gradient(loss_ours, scores), tape.gradient(loss_plain, scores),
+                            atol=1e-5)
+
     def test_hole_only_aggregation_equals_the_masked_full_product(self):
         rng = np.random.default_rng(13)
         cells, depth = 12, 5

@@ -15,6 +15,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from crainpaint.layers.upsample import upsample_bilinear_2x
+
 GATE_TYPES = ("single_channel", "depthwise_separable", "pixelwise", "full")
 
 # The author's code initialises every gated-conv kernel with a truncated normal of std 0.05.
@@ -151,6 +153,4 @@ class GatedUpsampleConv2D(LightWeightGatedConv2D):
         return super().compute_output_shape(tuple(shape))
 
     def call(self, inputs):
-        size = tf.shape(inputs)[1:3] * 2
-        upsampled = tf.cast(tf.image.resize(inputs, size, method="bilinear"), inputs.dtype)
-        return super().call(upsampled)
+        return super().call(upsample_bilinear_2x(inputs))
