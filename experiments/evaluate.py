@@ -13,7 +13,9 @@ fills every hole and the result is scored per method and per bin, at two resolut
 
 Methods (``--methods``):
 
-* ``crainpaint``: the generator with CRA (``crainpaint.inpaint``, geometry "tile"), Sec. 3.1.
+* ``crainpaint``: the generator with CRA (``crainpaint.inpaint``), Sec. 3.1, with the working
+  geometry of ``--geometry`` (``crainpaint.cra.CRAConfig``: "tile", the default, squeezes each
+  axis to the network input; "aspect" keeps the aspect ratio; "pad512" is the paper's padding).
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with
@@ -165,6 +167,7 @@ class EvaluationConfig:
         square_size: side of the fixed-size evaluation (and of the generated masks).
         inpaint_radius: cv2.inpaint radius of the Telea and Navier–Stokes baselines.
         fullres_max_pixels: largest image (H·W) the full-resolution generator is run on.
+        geometry: ``CRAConfig.geometry`` of the two crainpaint methods.
         inception_weights: Keras InceptionV3 ``.weights.h5``; None = no FID / IS.
         is_splits: splits of the Inception Score (its mean over splits is reported).
     """
@@ -181,6 +184,7 @@ class EvaluationConfig:
     square_size: int = 512
     inpaint_radius: int = 3
     fullres_max_pixels: int = 2_100_000
+    geometry: str = "tile"
     inception_weights: Optional[str] = None
     is_splits: int = 1
 
@@ -192,6 +196,7 @@ class EvaluationConfig:
         if self.mask_convention not in MASK_CONVENTIONS:
             raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
                              f"{self.mask_convention!r}.")
+        cra.CRAConfig(geometry=self.geometry)  # Raises ValueError naming the choices.
         for name in ("masks_per_image", "square_size", "inpaint_radius", "fullres_max_pixels",
                      "is_splits"):
             if getattr(self, name) < 1:
@@ -415,19 +420,20 @@ class _WithoutResiduals:
         return coarse, refined, tf.zeros_like(scores)
 
 
-def _crainpaint_fill(generator):
+def _crainpaint_fill(generator, geometry="tile"):
     def fill(known, hole):
-        return crainpaint.inpaint(known, hole.astype(np.float32), generator)
+        return crainpaint.inpaint(known, hole.astype(np.float32), generator, geometry=geometry)
     return fill
 
 
-def _crainpaint_upsample_fill(generator):
+def _crainpaint_upsample_fill(generator, geometry="tile"):
     without_residuals = _WithoutResiduals(generator)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
                                   tf.TensorSpec([None, None, 1], tf.bool)])
     def run(image, hole):
-        return cra.inpaint_image(image, hole, without_residuals, cra.CRAConfig())
+        return cra.inpaint_image(image, hole, without_residuals,
+                                 cra.CRAConfig(geometry=geometry))
 
     def fill(known, hole):
         return run(known, hole[..., np.newaxis]).numpy()
@@ -460,12 +466,14 @@ def _opencv_fill(flag, radius):
     return fill
 
 
-def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_100_000):
-    """``Method`` objects for ``names`` (see ``METHODS``); generator methods need ``generator``."""
+def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_100_000,
+                  geometry="tile"):
+    """``Method`` objects for ``names`` (see ``METHODS``); generator methods need ``generator``;
+    ``geometry`` is the crainpaint methods' ``CRAConfig.geometry``."""
     factories = {
-        "crainpaint": lambda: Method("crainpaint", _crainpaint_fill(generator)),
+        "crainpaint": lambda: Method("crainpaint", _crainpaint_fill(generator, geometry)),
         "crainpaint_upsample": lambda: Method("crainpaint_upsample",
-                                              _crainpaint_upsample_fill(generator)),
+                                              _crainpaint_upsample_fill(generator, geometry)),
         "telea": lambda: Method("telea", _opencv_fill(cv2.INPAINT_TELEA, inpaint_radius)),
         "navier_stokes": lambda: Method("navier_stokes",
                                         _opencv_fill(cv2.INPAINT_NS, inpaint_radius)),
@@ -836,7 +844,7 @@ def evaluate(config, progress=sys.stderr):
     if any(name in GENERATOR_METHODS for name in config.methods):
         generator, weights = _load_generator(config.weights)
     methods = build_methods(config.methods, generator, config.inpaint_radius,
-                            config.fullres_max_pixels)
+                            config.fullres_max_pixels, config.geometry)
     inception = (InceptionStatistics(config.inception_weights) if config.inception_weights
                  else None)
     warm_up(methods)
@@ -968,6 +976,8 @@ def _define_flags():
                          "generated masks.")
     flags.DEFINE_integer("inpaint_radius", 3, "cv2.inpaint radius (telea, navier_stokes).")
     flags.DEFINE_integer("fullres_max_pixels", 2_100_000, "Largest H*W generator_fullres runs on.")
+    flags.DEFINE_enum("geometry", "tile", list(cra.GEOMETRIES),
+                      "CRA working geometry of the crainpaint methods (crainpaint.cra.CRAConfig).")
     flags.DEFINE_string("output_json", None, "Write every sample and the summary here.")
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "
                         ".weights.h5: enables FID and IS (nothing is downloaded).")
@@ -985,7 +995,7 @@ def main(argv):
         masks_per_image=values.masks_per_image, seed=values.seed, methods=tuple(values.methods),
         weights=values.weights, max_images=values.max_images, long_side=values.long_side,
         square_size=values.square_size, inpaint_radius=values.inpaint_radius,
-        fullres_max_pixels=values.fullres_max_pixels,
+        fullres_max_pixels=values.fullres_max_pixels, geometry=values.geometry,
         inception_weights=values.inception_weights, is_splits=values.is_splits)
     command = shlex.join([sys.executable] + sys.argv)
     run(config, command, output_json=values.output_json)

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import linalg
 
+import crainpaint
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import save_generator_weights
 from experiments import evaluate
@@ -267,6 +268,28 @@ class UpsampleMethodTest(tf.test.TestCase):
         expected = np.clip(np.round(expected), 0, 255)
         difference = np.abs(composite[hole].astype(np.float64) - expected[hole])
         self.assertLessEqual(difference.max(), 1.0)
+
+
+class GeometryOptionTest(tf.test.TestCase):
+
+    def test_crainpaint_method_uses_the_requested_geometry(self):
+        generator = _tiny_generator()
+        target = _photo(3, 96, 160)  # Not square: "tile" squeezes it, "aspect" does not.
+        hole = np.zeros((96, 160), bool)
+        hole[30:60, 50:110] = True
+        known = evaluate.zero_hole(target, hole)
+        outputs = {}
+        for geometry in ("tile", "aspect"):
+            method, = evaluate.build_methods(["crainpaint"], generator, geometry=geometry)
+            outputs[geometry], _ = evaluate.run_method(method, target, hole)
+            expected = crainpaint.inpaint(known, hole.astype(np.float32), generator,
+                                          geometry=geometry)
+            self.assertAllEqual(outputs[geometry][hole], expected[hole])
+        self.assertFalse(np.array_equal(outputs["tile"], outputs["aspect"]))
+
+    def test_raises_unknown_geometry_error(self):
+        with self.assertRaisesRegex(ValueError, "geometry must be one of"):
+            evaluate.EvaluationConfig(geometry="stretch")
 
 
 class EndToEndTest(tf.test.TestCase):
