@@ -21,8 +21,9 @@ shuffle buffer), so resuming there costs `skip(k)`: the skipped records are read
 Sources (`DataConfig.dataset`):
 
 * "folder": every .jpg/.jpeg/.png/.webp under `data_dir` (recursive, case-insensitive, sorted), with
-  multi-scale random crops (a square of 25–100% of the short side, resized to `image_size`: area
-  averaging when down-sampling, antialiased bilinear when up-sampling) and random horizontal flips.
+  multi-scale random crops (a square of 25–100% of the short side, or with `crop_max_aspect` > 1
+  a rectangle of the same area, resized to `image_size`²: area averaging when down-sampling,
+  antialiased bilinear when up-sampling) and random horizontal flips.
   Every file is decoded once when the pipeline is created; unreadable files are skipped with an
   absl warning that names them and counts them, so a corrupt file never stops training mid-epoch.
 * "places2": the high-resolution Places365-Standard release as a folder (`data_dir`, or its
@@ -45,6 +46,7 @@ Every stage runs in `tf.data` with `num_parallel_calls`, `options.deterministic 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 import tensorflow as tf
@@ -106,6 +108,11 @@ class DataConfig:
         mask: how the masks are generated (a MaskConfig, or a dict of its fields).
         crop_min_fraction: smallest crop side, as a fraction of the image's short side ("multiscale").
         crop_max_fraction: largest crop side, as a fraction of the image's short side ("multiscale").
+        crop_max_aspect: "multiscale" crops are rectangles of the same area as that square with a
+            width/height ratio drawn log-uniformly in [1 / crop_max_aspect, crop_max_aspect]
+            (clipped to the image), then resized to the square: the network sees content
+            squeezed by up to that factor along either axis, as the CRA's default "tile"
+            geometry shows it a non-square photo. 1 = squares only (the paper).
         crop_mode: "multiscale" (random square of crop_min..max_fraction of the short side, resized),
             "native" (random image_size crop without resampling; images whose short side is smaller
             are cropped to their short side and resized up), "resize" (the centred square of the
@@ -127,6 +134,7 @@ class DataConfig:
     mask: MaskConfig = dataclasses.field(default_factory=MaskConfig)
     crop_min_fraction: float = 0.25
     crop_max_fraction: float = 1.0
+    crop_max_aspect: float = 1.0
     crop_mode: str = "auto"
     shuffle: bool = True
     shuffle_buffer_size: int = 256
@@ -154,6 +162,11 @@ class DataConfig:
             raise ValueError(
                 "DataConfig needs 0 < crop_min_fraction <= crop_max_fraction <= 1, got "
                 f"{self.crop_min_fraction!r} and {self.crop_max_fraction!r}."
+            )
+        if not self.crop_max_aspect >= 1.0:
+            raise ValueError(
+                f"DataConfig.crop_max_aspect must be >= 1 (1 = square crops), got "
+                f"{self.crop_max_aspect!r}."
             )
         if self.crop_mode not in CROP_MODES:
             raise ValueError(
@@ -316,8 +329,10 @@ def crop_and_resize(
     crop_mode: str = "multiscale",
     crop_min_fraction: float = 0.25,
     crop_max_fraction: float = 1.0,
+    crop_max_aspect: float = 1.0,
 ) -> tf.Tensor:
-    """Cuts a square out of `image` and resizes it to image_size² (paper Sec. 4).
+    """Cuts a square (or, with crop_max_aspect > 1, a rectangle of the same area) out of `image`
+    and resizes it to image_size² (paper Sec. 4).
 
     Down-sampling uses area averaging (the paper's choice of "Averaging" down-sampling, Sec. 4.1),
     up-sampling antialiased bilinear.
@@ -329,6 +344,7 @@ def crop_and_resize(
         crop_mode: "multiscale", "native" or "resize" (see DataConfig).
         crop_min_fraction: smallest crop side / short side ("multiscale").
         crop_max_fraction: largest crop side / short side ("multiscale").
+        crop_max_aspect: largest width/height (or height/width) ratio of a "multiscale" crop.
 
     Returns:
         float32 [image_size, image_size, 3], same value range as the input.
@@ -339,28 +355,44 @@ def crop_and_resize(
     size_seed, row_seed, column_seed = tf.unstack(
         tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
     )
+    crop_height = crop_width = None
     if crop_mode == "multiscale":
         fraction = tf.random.stateless_uniform([], size_seed, crop_min_fraction, crop_max_fraction)
         side = tf.cast(tf.math.floor(fraction * tf.cast(short_side, tf.float32)), tf.int32)
         side = tf.clip_by_value(side, 1, short_side)
+        if crop_max_aspect > 1.0:
+            # A seed derived from size_seed, so square crops (the default) keep their stream.
+            log_limit = math.log(crop_max_aspect)
+            log_aspect = tf.random.stateless_uniform(
+                [], tf.random.experimental.stateless_fold_in(size_seed, 1), -log_limit, log_limit
+            )
+            root = tf.exp(0.5 * log_aspect)
+            crop_width = tf.clip_by_value(
+                tf.cast(tf.math.round(tf.cast(side, tf.float32) * root), tf.int32), 1, width
+            )
+            crop_height = tf.clip_by_value(
+                tf.cast(tf.math.round(tf.cast(side, tf.float32) / root), tf.int32), 1, height
+            )
     elif crop_mode == "native":
         side = tf.minimum(image_size, short_side)
     elif crop_mode == "resize":
         side = short_side
     else:
         raise ValueError(f"crop_mode must be 'multiscale', 'native' or 'resize', got {crop_mode!r}.")
+    if crop_height is None:
+        crop_height = crop_width = side
     if crop_mode == "resize":
         top, left = (height - side) // 2, (width - side) // 2
     else:
         top = tf.random.stateless_uniform(
-            [], row_seed, minval=0, maxval=height - side + 1, dtype=tf.int32
+            [], row_seed, minval=0, maxval=height - crop_height + 1, dtype=tf.int32
         )
         left = tf.random.stateless_uniform(
-            [], column_seed, minval=0, maxval=width - side + 1, dtype=tf.int32
+            [], column_seed, minval=0, maxval=width - crop_width + 1, dtype=tf.int32
         )
-    crop = tf.cast(image[top : top + side, left : left + side], tf.float32)
+    crop = tf.cast(image[top : top + crop_height, left : left + crop_width], tf.float32)
     resized = tf.cond(
-        side >= image_size,
+        tf.minimum(crop_height, crop_width) >= image_size,
         lambda: tf.image.resize(crop, [image_size, image_size], method="area"),
         lambda: tf.image.resize(crop, [image_size, image_size], method="bilinear", antialias=True),
     )
@@ -390,6 +422,7 @@ def make_example(encoded_image: tf.Tensor, example_index: tf.Tensor, config: Dat
         config.resolved_crop_mode,
         config.crop_min_fraction,
         config.crop_max_fraction,
+        config.crop_max_aspect,
     )
     image = tf.cond(
         tf.random.stateless_uniform([], flip_seed) < 0.5,

@@ -8,8 +8,8 @@ paper's ``GeneratorConfig()`` (2.7 M parameters, 16-px attention cells). Steps 0
 without AMX); ``python experiments/network_scale.py`` then showed that those weights fill the
 held-out holes far better with the network run at 256² (in-hole L1 18.9) than at the paper's
 512² (28.1): holes twice as large in pixels as any seen in training, for the same receptive
-field. From step 9,176 on the crops are 512², the paper's training size (Sec. 4.1). Run in the
-background, resumable::
+field. From step 9,176 on the crops are 512², the paper's training size (Sec. 4.1); two
+additions of session 4 are explained in ``get_config``. Run in the background, resumable::
 
     nohup .venv/bin/python -m crainpaint.train --experiment experiments/photos.py \
         --model_dir ~/.cache/crainpaint/runs/photos > ~/.cache/crainpaint/runs/photos.log 2>&1 &
@@ -55,8 +55,15 @@ def get_config():
     # instead of the last step's weights (crainpaint/training/weight_average.py), whose held-out
     # L1 jumped between 17 and 23 from one 1000-step export to the next. d = 0.999 averages
     # over about the last 1000 steps (11 minutes at 1.5 steps/s).
-    return dataclasses.replace(config, generator_ema_decay=0.999, generator=dataclasses.replace(
-        config.generator, kernel_initializer="gated_he"))
+    # From step 19,705 (session 4): crops of width/height ratio up to 2 either way, squeezed to
+    # 512², because the CRA's default "tile" geometry squeezes a non-square photo the same way
+    # (a 16:9 photo by 1.78 horizontally): at step 19,007 the own-resolution in-hole L1 of
+    # the validation photos was 0.4-1.3 lower with the unsqueezed "aspect" geometry
+    # (python experiments/evaluate.py --methods crainpaint --geometry aspect|tile).
+    data = dataclasses.replace(config.data, crop_max_aspect=2.0)
+    return dataclasses.replace(config, data=data, generator_ema_decay=0.999,
+                               generator=dataclasses.replace(config.generator,
+                                                             kernel_initializer="gated_he"))
 
 
 def get_smoke_config():

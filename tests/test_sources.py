@@ -204,6 +204,36 @@ class CropAndResizeTest(tf.test.TestCase):
         self.assertGreater(min(spans), 0.25 * 256 - 20)  # Never below 25% of the short side.
 
 
+    def test_aspect_crops_squeeze_either_axis_within_the_limit_and_squares_stay_square(self):
+        # Channel 0 holds the column, channel 1 the row: their spans inside the resized crop
+        # are the crop's width and height.
+        rows, cols = np.mgrid[0:300, 0:400].astype(np.float32)
+        image = np.stack([cols, rows, rows], axis=-1)
+        ratios, square_ratios = [], []
+        for seed in range(40):
+            for limit, found in ((2.0, ratios), (1.0, square_ratios)):
+                crop = sources.crop_and_resize(
+                    image, tf.constant([seed, 9]), 32, crop_mode="multiscale",
+                    crop_min_fraction=0.3, crop_max_fraction=0.6, crop_max_aspect=limit
+                ).numpy()
+                found.append(np.ptp(crop[..., 0]) / np.ptp(crop[..., 1]))
+        self.assertAllClose(square_ratios, np.ones(40), atol=0.08)
+        self.assertAllInRange(ratios, 0.5 / 1.08, 2.0 * 1.08)
+        self.assertGreater(max(ratios), 1.5)
+        self.assertLess(min(ratios), 1 / 1.5)
+        repeated = sources.crop_and_resize(image, tf.constant([3, 9]), 32, crop_max_aspect=2.0)
+        again = sources.crop_and_resize(image, tf.constant([3, 9]), 32, crop_max_aspect=2.0)
+        self.assertAllEqual(repeated, again)
+
+    def test_square_crops_are_unchanged_by_the_aspect_option_default(self):
+        image = np.random.default_rng(0).uniform(0, 255, (90, 120, 3)).astype(np.float32)
+        for seed in range(5):
+            default = sources.crop_and_resize(image, tf.constant([seed, 1]), 32)
+            explicit = sources.crop_and_resize(image, tf.constant([seed, 1]), 32,
+                                               crop_max_aspect=1.0)
+            self.assertAllEqual(default, explicit)
+
+
 class TfdsSourceTest(tf.test.TestCase):
     def test_div2k_mock_images_are_resized_into_range_and_deterministic(self):
         config = DataConfig(
@@ -250,6 +280,8 @@ class DataConfigTest(tf.test.TestCase):
             DataConfig(image_size=0)
         with self.assertRaisesRegex(ValueError, "crop_min_fraction <= crop_max_fraction"):
             DataConfig(crop_min_fraction=0.8, crop_max_fraction=0.5)
+        with self.assertRaisesRegex(ValueError, "crop_max_aspect must be >= 1"):
+            DataConfig(crop_max_aspect=0.5)
         with self.assertRaisesRegex(ValueError, "start_example"):
             sources.make_dataset(
                 DataConfig(dataset="places2", data_dir="/nonexistent"), start_example=-1

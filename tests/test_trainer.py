@@ -422,6 +422,8 @@ class ExperimentFilesTest(tf.test.TestCase):
         self.assertEqual(config.generator, GeneratorConfig(kernel_initializer="gated_he"))
         self.assertEqual((config.data.image_size, config.data.global_batch_size, config.stage),
                          (512, 1, "reconstruction"))
+        # Additions for the bundled model (experiments/photos.py says why).
+        self.assertEqual((config.data.crop_max_aspect, config.generator_ema_decay), (2.0, 0.999))
         adversarial = entry_point.apply_overrides(config, stage="adversarial", steps=10)
         self.assertEqual(adversarial.critic.input_size, 512)
         self.assertEqual((adversarial.total_steps, adversarial.data.global_batch_size), (10, 1))
