@@ -441,7 +441,8 @@ def main(argv):
 def _define_flags():
     from absl import flags
     flags.DEFINE_string("checkpoint_dir", None, "Training folder to restore the generator from "
-                        "(the latest checkpoint and generator_config.json).")
+                        "(the latest checkpoint's weights and generator_config.json; for the "
+                        "run's weight average give --weights MODEL_DIR/generator_weights_average).")
     flags.DEFINE_string("weights", None, "Folder written by save_generator_weights "
                         "(generator.npz + generator.json). Default: the bundled weights.")
     flags.DEFINE_string("export_dir", None, "Model base folder; the SavedModel goes to "
