@@ -29,6 +29,24 @@ class WeightStorageTest(tf.test.TestCase):
             self.assertAllEqual(loaded.numpy(),
                                 original.numpy().astype(np.float16).astype(np.float32))
 
+    def test_given_arrays_are_stored_instead_and_bad_ones_rejected_before_writing(self):
+        generator = Generator(GeneratorConfig(input_size=64, attention_grid=4,
+                                              width_multiplier=0.25)).build_for_size()
+        arrays = {variable.path: np.full(variable.shape, 0.5, np.float32)
+                  for variable in generator.weights}
+        with tempfile.TemporaryDirectory() as directory:
+            save_generator_weights(generator, directory, arrays=arrays)
+            for weight in load_generator_weights(directory).weights:
+                self.assertAllEqual(weight.numpy(), np.full(weight.shape, 0.5, np.float32))
+            target = os.path.join(directory, "rejected")
+            first = sorted(arrays)[0]
+            with self.assertRaisesRegex(ValueError, "lacks generator weights"):
+                save_generator_weights(generator, target,
+                                       arrays={k: v for k, v in arrays.items() if k != first})
+            with self.assertRaisesRegex(ValueError, "wrong shape"):
+                save_generator_weights(generator, target, arrays={**arrays, first: np.zeros(3)})
+            self.assertFalse(os.path.exists(target))
+
     def test_raises_when_weights_do_not_match_the_config(self):
         small = Generator(GeneratorConfig(input_size=64, attention_grid=4,
                                           width_multiplier=0.25)).build_for_size()

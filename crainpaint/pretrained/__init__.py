@@ -33,15 +33,20 @@ def save_generator_weights(generator, directory, step=None, extra=None, dtype=np
     generator's own values, e.g. a weight average. Returns the largest absolute difference
     introduced by the cast to ``dtype``.
     """
-    os.makedirs(directory, exist_ok=True)
     if arrays is None:
         arrays = {variable.path: np.asarray(variable.numpy()) for variable in generator.weights}
-    else:
+    else:  # Checked before anything is written.
         missing = sorted({variable.path for variable in generator.weights} - set(arrays))
         if missing:
             raise ValueError(f"arrays lacks generator weights {missing[:5]}.")
+        wrong = [f"{variable.path} {np.shape(arrays[variable.path])} (expected "
+                 f"{tuple(variable.shape)})" for variable in generator.weights
+                 if np.shape(arrays[variable.path]) != tuple(variable.shape)]
+        if wrong:
+            raise ValueError(f"arrays has weights of the wrong shape: {wrong[:5]}.")
         arrays = {variable.path: np.asarray(arrays[variable.path])
                   for variable in generator.weights}
+    os.makedirs(directory, exist_ok=True)
     stored = {name: value.astype(dtype) for name, value in arrays.items()}
     max_error = max(float(np.max(np.abs(stored[name].astype(np.float32) - value)))
                     for name, value in arrays.items())
