@@ -58,7 +58,7 @@ def _as_mask(mask, image_shape):
     return mask
 
 
-def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry="tile",
+def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=cra.DEFAULT_GEOMETRY,
             feather_px=0):
     """Fills the hole of ``image`` with the generator and CRA (Sec. 3.1).
 

@@ -46,7 +46,7 @@ class InpaintOptions:
 
     mask_convention: str = imaging.DEFAULT_MASK_CONVENTION
     dilate_px: int = 0
-    geometry: str = "tile"
+    geometry: str = cra.DEFAULT_GEOMETRY
     feather_px: int = 0
     overwrite: bool = False
 

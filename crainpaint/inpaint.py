@@ -73,10 +73,10 @@ def define_flags(flag_values=None) -> None:
                       "keep (the original HiFill release's masks).", flag_values=flag_values)
     flags.DEFINE_integer("dilate_px", 0, "Grow the hole by this many pixels (covers soft mask "
                          "edges).", lower_bound=0, flag_values=flag_values)
-    flags.DEFINE_enum("geometry", "tile", list(cra.GEOMETRIES),
-                      "How the photo maps onto the network input: tile (pad to a multiple of "
-                      "the attention grid, default), pad512 (the paper's mirrored padding), "
-                      "aspect (keep the aspect ratio).", flag_values=flag_values)
+    flags.DEFINE_enum("geometry", cra.DEFAULT_GEOMETRY, list(cra.GEOMETRIES),
+                      "How the photo maps onto the network input: aspect (keep the aspect "
+                      "ratio, default), tile (squeeze each axis onto the square attention "
+                      "grid), pad512 (the paper's mirrored padding).", flag_values=flag_values)
     flags.DEFINE_integer("feather_px", 0, "Blend the fill outward into this many pixels of "
                          "context (0 = hard paste, pixels outside the hole bit-exact).",
                          lower_bound=0, flag_values=flag_values)

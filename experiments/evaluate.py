@@ -14,8 +14,8 @@ fills every hole and the result is scored per method and per bin, at two resolut
 Methods (``--methods``):
 
 * ``crainpaint``: the generator with CRA (``crainpaint.inpaint``), Sec. 3.1, with the working
-  geometry of ``--geometry`` (``crainpaint.cra.CRAConfig``: "tile", the default, squeezes each
-  axis to the network input; "aspect" keeps the aspect ratio; "pad512" is the paper's padding).
+  geometry of ``--geometry`` (``crainpaint.cra.CRAConfig``: "aspect", the default, keeps the
+  aspect ratio; "tile" squeezes each axis to the network input; "pad512" is the paper's padding).
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with
@@ -184,7 +184,7 @@ class EvaluationConfig:
     square_size: int = 512
     inpaint_radius: int = 3
     fullres_max_pixels: int = 2_100_000
-    geometry: str = "tile"
+    geometry: str = cra.DEFAULT_GEOMETRY
     inception_weights: Optional[str] = None
     is_splits: int = 1
 
@@ -420,13 +420,13 @@ class _WithoutResiduals:
         return coarse, refined, tf.zeros_like(scores)
 
 
-def _crainpaint_fill(generator, geometry="tile"):
+def _crainpaint_fill(generator, geometry=cra.DEFAULT_GEOMETRY):
     def fill(known, hole):
         return crainpaint.inpaint(known, hole.astype(np.float32), generator, geometry=geometry)
     return fill
 
 
-def _crainpaint_upsample_fill(generator, geometry="tile"):
+def _crainpaint_upsample_fill(generator, geometry=cra.DEFAULT_GEOMETRY):
     without_residuals = _WithoutResiduals(generator)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
@@ -467,7 +467,7 @@ def _opencv_fill(flag, radius):
 
 
 def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_100_000,
-                  geometry="tile"):
+                  geometry=cra.DEFAULT_GEOMETRY):
     """``Method`` objects for ``names`` (see ``METHODS``); generator methods need ``generator``;
     ``geometry`` is the crainpaint methods' ``CRAConfig.geometry``."""
     factories = {
@@ -976,7 +976,7 @@ def _define_flags():
                          "generated masks.")
     flags.DEFINE_integer("inpaint_radius", 3, "cv2.inpaint radius (telea, navier_stokes).")
     flags.DEFINE_integer("fullres_max_pixels", 2_100_000, "Largest H*W generator_fullres runs on.")
-    flags.DEFINE_enum("geometry", "tile", list(cra.GEOMETRIES),
+    flags.DEFINE_enum("geometry", cra.DEFAULT_GEOMETRY, list(cra.GEOMETRIES),
                       "CRA working geometry of the crainpaint methods (crainpaint.cra.CRAConfig).")
     flags.DEFINE_string("output_json", None, "Write every sample and the summary here.")
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "

@@ -56,8 +56,9 @@ def get_config():
     # L1 jumped between 17 and 23 from one 1000-step export to the next. d = 0.999 averages
     # over about the last 1000 steps (11 minutes at 1.5 steps/s).
     # From step 19,705 (session 4): crops of width/height ratio up to 2 either way, squeezed to
-    # 512², because the CRA's default "tile" geometry squeezes a non-square photo the same way
-    # (a 16:9 photo by 1.78 horizontally): at step 19,007 the own-resolution in-hole L1 of
+    # 512², because the CRA's "tile" geometry (the default until session 5) squeezes a
+    # non-square photo the same way (a 16:9 photo by 1.78 horizontally): at step 19,007 the
+    # own-resolution in-hole L1 of
     # the validation photos was 0.4-1.3 lower with the unsqueezed "aspect" geometry
     # (python experiments/evaluate.py --methods crainpaint --geometry aspect|tile).
     data = dataclasses.replace(config.data, crop_max_aspect=2.0)

@@ -28,45 +28,49 @@ class StubGenerator:
         return refined, refined, tf.constant(self.scores[np.newaxis])
 
 
-def smooth_refined(size=64, seed=0):
+def smooth_refined(height=64, width=64, seed=0):
     rng = np.random.default_rng(seed)
     low = rng.uniform(-0.8, 0.8, (4, 4, 3)).astype(np.float32)
-    return cv2.resize(low, (size, size), interpolation=cv2.INTER_CUBIC).clip(-1, 1)
+    return cv2.resize(low, (width, height), interpolation=cv2.INTER_CUBIC).clip(-1, 1)
 
 
-def hand_made_scores(seed=1):
+def hand_made_scores(cells=16, seed=1):
     rng = np.random.default_rng(seed)
-    return rng.random((16, 16)).astype(np.float32)
+    return rng.random((cells, cells)).astype(np.float32)
 
 
-def numpy_cra(image, hole, scores, refined, net=64, grid=4):
-    """Sec. 3.1 + Eq. 4 for a photo whose padded size is an integer multiple of the network's."""
+def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size):
+    """Sec. 3.1 + Eq. 4 on a grid_h × grid_w attention grid of cell-px network cells, for a photo
+    whose padded size is an integer multiple of the network input's (grid × cell pixels)."""
+    grid_h, grid_w = grid
+    net_h, net_w = grid_h * cell, grid_w * cell
     height, width = hole.shape
-    work_h, work_w = -(-height // grid) * grid, -(-width // grid) * grid
+    work_h, work_w = -(-height // grid_h) * grid_h, -(-width // grid_w) * grid_w
     known = image.astype(np.float64) * (1 - hole[..., None])
     known = np.pad(known, [(0, work_h - height), (0, work_w - width), (0, 0)], mode="symmetric")
     hole_w = np.pad(hole, [(0, work_h - height), (0, work_w - width)], mode="symmetric")
-    fy, fx = work_h // net, work_w // net
-    known_sum = known.reshape(net, fy, net, fx, 3).mean(axis=(1, 3))
-    fraction = (1 - hole_w).reshape(net, fy, net, fx).mean(axis=(1, 3))[..., None]
-    small_hole = hole_w.reshape(net, fy, net, fx).max(axis=(1, 3))[..., None]
+    fy, fx = work_h // net_h, work_w // net_w
+    assert (fy * net_h, fx * net_w) == (work_h, work_w), "not an integer multiple"
+    known_sum = known.reshape(net_h, fy, net_w, fx, 3).mean(axis=(1, 3))
+    fraction = (1 - hole_w).reshape(net_h, fy, net_w, fx).mean(axis=(1, 3))[..., None]
+    small_hole = hole_w.reshape(net_h, fy, net_w, fx).max(axis=(1, 3))[..., None]
     small = np.where(fraction > 0, known_sum / np.maximum(fraction, 1e-12), 0) * (1 - small_hole)
     composite = (refined + 1) * 127.5 * small_hole + small * (1 - small_hole)
     blurry = cv2.resize(composite.astype(np.float32), (work_w, work_h),
                         interpolation=cv2.INTER_LINEAR).astype(np.float64)
-    cell_h, cell_w = work_h // grid, work_w // grid
-    hole_grid = hole_w.reshape(grid, cell_h, grid, cell_w).max(axis=(1, 3))
+    cell_h, cell_w = work_h // grid_h, work_w // grid_w
+    hole_grid = hole_w.reshape(grid_h, cell_h, grid_w, cell_w).max(axis=(1, 3))
     touching = cv2.dilate(hole_grid.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     residual = known - blurry
     cells = [residual[y * cell_h:(y + 1) * cell_h, x * cell_w:(x + 1) * cell_w]
-             for y in range(grid) for x in range(grid)]
+             for y in range(grid_h) for x in range(grid_w)]
     result = blurry.copy()
-    for target in range(grid * grid):
-        y, x = divmod(target, grid)
+    for target in range(grid_h * grid_w):
+        y, x = divmod(target, grid_w)
         if not hole_grid[y, x]:
             continue
         aggregated = sum(scores[target, source] * cells[source]
-                         for source in range(grid * grid) if not touching.reshape(-1)[source])
+                         for source in range(grid_h * grid_w) if not touching.reshape(-1)[source])
         result[y * cell_h:(y + 1) * cell_h, x * cell_w:(x + 1) * cell_w] += aggregated
     result = np.clip(np.round(result[:height, :width]), 0, 255).astype(np.uint8)
     return np.where(hole[..., None] > 0, result, image), small, small_hole
@@ -91,8 +95,10 @@ class ResidualAggregationTest(tf.test.TestCase):
         self.hole[55:100, 35:60] = 1.0
         self.image = photo_like(190, 126)
 
-    def _run(self, image, hole, stub):
-        return cra.inpaint_image(image, hole[..., None], stub).numpy()
+    def _run(self, image, hole, stub, geometry="tile"):
+        # "tile": the 190×126 photo maps onto the stub's square 4×4 grid (cells of 48×32 px).
+        return cra.inpaint_image(image, hole[..., None], stub,
+                                 cra.CRAConfig(geometry=geometry)).numpy()
 
     def test_matches_numpy_reference_of_eq_4_with_hand_made_attention(self):
         stub = StubGenerator(hand_made_scores(), smooth_refined())
@@ -108,6 +114,22 @@ class ResidualAggregationTest(tf.test.TestCase):
         without = self._run(self.image, self.hole, StubGenerator(np.zeros((16, 16)),
                                                                  stub.refined))
         self.assertGreater(np.abs(without.astype(int) - expected.astype(int)).max(), 20)
+
+    def test_aspect_geometry_matches_numpy_reference_on_a_6_by_4_grid(self):
+        # 190×126: the long side gets round(4 × 190 / 126) = 6 cells, so the network sees 96×64
+        # and the photo, padded to 192×128, is tiled by 24 square cells of 32×32 pixels.
+        stub = StubGenerator(hand_made_scores(cells=24), smooth_refined(96, 64))
+        output = self._run(self.image, self.hole, stub, geometry="aspect")
+        expected, small, small_hole = numpy_cra(self.image, self.hole, stub.scores,
+                                                stub.refined, grid=(6, 4))
+        network_image, network_mask = stub.calls[-1]
+        self.assertEqual(network_image.shape, (1, 96, 64, 3))
+        self.assertAllClose(network_mask[0], small_hole, atol=0)
+        self.assertAllClose(network_image[0], small / 127.5 - 1, atol=1e-4)
+        difference = np.abs(output.astype(int) - expected.astype(int))
+        self.assertLessEqual(difference.max(), 1)
+        self.assertLess(difference.mean(), 0.01)
+        self.assertAllEqual(output[self.hole == 0], self.image[self.hole == 0])
 
     def test_zero_residual_equals_plain_bilinear_upsampling(self):
         image = np.full((190, 126, 3), 100, np.uint8)

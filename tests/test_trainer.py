@@ -401,6 +401,7 @@ class ExperimentFilesTest(tf.test.TestCase):
         root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             "experiments")
         names = ["celeba_hq.py", "places2.py", "div2k.py", "folder.py", "photos.py",
+                 "photos_adversarial.py",
                  "ablation_sc_sc.py", "ablation_sc_ds.py", "ablation_sc_pw.py",
                  "ablation_gc_gc.py", "ablation_ds_ds.py", "ablation_pw_pw.py"]
         for name in names:
@@ -427,6 +428,21 @@ class ExperimentFilesTest(tf.test.TestCase):
         adversarial = entry_point.apply_overrides(config, stage="adversarial", steps=10)
         self.assertEqual(adversarial.critic.input_size, 512)
         self.assertEqual((adversarial.total_steps, adversarial.data.global_batch_size), (10, 1))
+
+    def test_photos_stage_two_is_algorithm_1_on_the_same_run(self):
+        from crainpaint import train as entry_point
+
+        first = entry_point.experiment_config("experiments/photos.py")
+        second = entry_point.experiment_config("experiments/photos_adversarial.py")
+        self.assertEqual((second.stage, second.critic_steps, second.adversarial_weight,
+                          second.gp_weight), ("adversarial", 5, 1e-4, 10.0))
+        self.assertEqual(second.effective_adversarial_weight, 1e-4)
+        # Everything a resumed run depends on is stage 1's.
+        for field in ("generator", "data", "generator_ema_decay", "generator_learning_rate",
+                      "hole_weight", "context_weight", "reconstruction_normalization",
+                      "mixed_precision", "seed"):
+            self.assertEqual(getattr(second, field), getattr(first, field), field)
+        self.assertEqual(second.critic.input_size, 512)
 
     def test_bundled_weights_warm_start_the_photos_config(self):
         from crainpaint import train as entry_point
