@@ -27,7 +27,7 @@ from crainpaint.layers.attention import grid_hole_mask, valid_source_mask
 
 GEOMETRIES = ("tile", "pad512", "aspect")
 # Lower in-hole L1 than "tile" in every hole-area bin of the validation photos
-# (python experiments/evaluate.py --geometry aspect|tile; model card, "CRA geometry").
+# (python experiments/evaluate.py --geometry aspect|tile; model card, "by CRA geometry").
 DEFAULT_GEOMETRY = "aspect"
 # Longest side of the attention grid in "aspect" geometry, as a multiple of the short side's.
 MAX_ASPECT_CELLS_FACTOR = 4

@@ -244,8 +244,8 @@ def run_worker(method, size_name, limit_gib, timeout_s):
 
 
 def format_table(records):
-    lines = ["| method | size | first call s | warm s | of which network s (input) | peak RSS GiB |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| method | size | first call s | warm s | of which network s (input) "
+             "| peak RSS GiB |", "|---|---|---|---|---|---|"]
     for record in records:
         size = f"{record['size']}"
         if "error" in record:
