@@ -11,8 +11,9 @@ its optimizer start fresh (a reconstruction checkpoint has none)::
         --model_dir ~/.cache/crainpaint/runs/photos >> ~/.cache/crainpaint/runs/photos.log 2>&1 &
 
 One step reads 6 batches (five for the critic, one for the generator), so exports and
-checkpoints come every 250 steps instead of 1000 (about 15 minutes at 3.4 s/step on a 2-core
-Xeon with AMX, ``python experiments/benchmark_training.py --sizes 512 --batches 1``).
+checkpoints come every 250 steps instead of 1000: 14 minutes at the 3.4 s/step that
+``python experiments/benchmark_training.py --sizes 512 --batches 1`` measures on a 2-core Xeon
+with AMX, 17 minutes at the ≈ 4 s/step of the real run (model card, session 5).
 
 Smoke (seconds)::
 

@@ -130,6 +130,9 @@ class ResidualAggregationTest(tf.test.TestCase):
         self.assertLessEqual(difference.max(), 1)
         self.assertLess(difference.mean(), 0.01)
         self.assertAllEqual(output[self.hole == 0], self.image[self.hole == 0])
+        # It is the default: inpaint_image without a config gives the same photo.
+        default = cra.inpaint_image(self.image, self.hole[..., None], stub).numpy()
+        self.assertAllEqual(default, output)
 
     def test_zero_residual_equals_plain_bilinear_upsampling(self):
         image = np.full((190, 126, 3), 100, np.uint8)
