@@ -86,7 +86,11 @@ Smoke (seconds; a tiny generator saved with ``crainpaint.pretrained.save_generat
         --long_side 256 --square_size 128
 
 Progress (count/total, ETA) goes to stderr; the header (command, CPU, versions, weights) and
-one markdown table per metric and resolution (rows: methods, columns: bins) to stdout.
+one markdown table per metric and resolution (rows: methods, columns: bins) to stdout, then the
+paired comparison: per bin, crainpaint's in-hole L1 minus Telea's and Navier–Stokes' on the same
+samples, as mean ± standard error, with the number of samples crainpaint wins (a gap smaller
+than its standard error is not a measured difference). ``--report FILE.json`` prints all of it
+again from a saved run.
 """
 
 from __future__ import annotations
@@ -144,6 +148,10 @@ METRIC_TITLES = {
     "fid": "FID vs the ground truth (Keras InceptionV3 pool features, lower is better)",
     "is": "Inception Score (higher is better)",
 }
+# The paired comparison behind the model card's target: crainpaint minus each OpenCV baseline,
+# in-hole L1 at the photos' own resolution, sample by sample (same photo, same mask).
+PAIRED_METHOD = "crainpaint"
+PAIRED_BASELINES = ("telea", "navier_stokes")
 METRIC_FORMATS = {"l1": "{:.2f}", "psnr": "{:.2f}", "ms_ssim": "{:.4f}", "seconds": "{:.2f}",
                   "fid": "{:.2f}", "is": "{:.2f}"}
 
@@ -767,6 +775,68 @@ def summarize(samples, methods, bins):
     return summary
 
 
+def paired_differences(samples, method, baselines, bins, resolution="own", metric="l1"):
+    """``method`` minus each baseline, sample by sample (same photo, same mask), per bin + all.
+
+    Returns {baseline: {bin: {"mean", "standard_error", "n", "wins"}}}: the mean difference,
+    its standard error (sample standard deviation / sqrt(n); NaN below 2 samples), the number
+    of samples where both were scored, and ``wins``, how many of them ``method`` scores lower
+    (better, for L1). Samples are treated as independent: with several masks per photo they
+    are not quite, and the standard error is then optimistic. Baselines or a method that were
+    not run are left out.
+    """
+    ran = {name for sample in samples for name in sample["results"].get(resolution, {})}
+    if method not in ran:
+        return {}
+    table = {}
+    for baseline in baselines:
+        if baseline not in ran:
+            continue
+        table[baseline] = {}
+        for bin_name in list(bins) + [ALL_BINS]:
+            differences = []
+            for sample in samples:
+                if bin_name not in (ALL_BINS, sample["bin"]):
+                    continue
+                results = sample["results"][resolution]
+                ours, theirs = results.get(method, {}), results.get(baseline, {})
+                if "skipped" in ours or "skipped" in theirs:
+                    continue
+                difference = ours.get(metric), theirs.get(metric)
+                if None in difference or not all(map(math.isfinite, difference)):
+                    continue
+                differences.append(difference[0] - difference[1])
+            count = len(differences)
+            mean = float(np.mean(differences)) if count else math.nan
+            error = (float(np.std(differences, ddof=1) / math.sqrt(count)) if count >= 2
+                     else math.nan)
+            table[baseline][bin_name] = {"mean": mean, "standard_error": error, "n": count,
+                                         "wins": int(sum(value < 0 for value in differences))}
+    return table
+
+
+def paired_table(paired, bins, method=PAIRED_METHOD):
+    """The markdown table of ``paired_differences`` (L1, own resolution); "" when empty."""
+    if not paired:
+        return ""
+    columns = list(bins) + [ALL_BINS]
+    lines = [f"### {method} minus baseline, in-hole L1, own resolution (mean ± standard error; "
+             f"{method} lower in k of n samples)", "",
+             "| baseline | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for baseline, row in paired.items():
+        cells = []
+        for column in columns:
+            entry = row.get(column, {"n": 0})
+            if entry["n"] == 0:
+                cells.append("–")
+                continue
+            error = ("" if math.isnan(entry["standard_error"])
+                     else f" ± {entry['standard_error']:.2f}")
+            cells.append(f"{entry['mean']:+.2f}{error} ({entry['wins']}/{entry['n']})")
+        lines.append(f"| {baseline} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def inception_summary(features, splits, bins):
     """FID (per method vs the ground truth) and IS of the collected Inception outputs.
 
@@ -893,9 +963,10 @@ def evaluate(config, progress=sys.stderr):
     if inception is not None:
         for resolution, tables in inception_summary(features, config.is_splits, bins).items():
             summary[resolution].update(tables)
+    paired = paired_differences(samples, PAIRED_METHOD, PAIRED_BASELINES, bins)
     return {"config": dataclasses.asdict(config), "weights": weights, "bins": bins,
             "methods": list(config.methods), "samples": samples, "summary": summary,
-            "wall_seconds": time.perf_counter() - start}
+            "paired": paired, "wall_seconds": time.perf_counter() - start}
 
 
 def _json_ready(value):
@@ -946,9 +1017,56 @@ def run(config, command, output_json=None, output=sys.stdout, progress=sys.stder
     print("", file=output)
     print(markdown_tables(result["summary"], result["methods"], result["bins"],
                           config.square_size), file=output, flush=True)
+    paired = paired_table(result["paired"], result["bins"])
+    if paired:
+        print("\n" + paired, file=output, flush=True)
     if output_json:
         write_json(result, output_json)
         print(f"\nwrote {output_json}", file=output)
+    return result
+
+
+def _from_json_value(value):
+    """Inverse of ``_json_ready`` for numbers: null → NaN, "inf"/"-inf" → ±inf."""
+    if isinstance(value, dict):
+        return {key: _from_json_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_json_value(item) for item in value]
+    if value is None:
+        return math.nan
+    if value in ("inf", "-inf"):
+        return math.inf if value == "inf" else -math.inf
+    return value
+
+
+def report(path, output=sys.stdout):
+    """Prints the tables of a JSON written by ``--output_json`` again, without re-running.
+
+    The paired comparison is recomputed from the stored samples, so a JSON from before it
+    existed gets it too. Returns the loaded result.
+    """
+    with open(os.path.expanduser(path)) as handle:
+        result = json.load(handle)
+    bins, methods = result["bins"], result["methods"]
+    samples = [dict(sample, results=_from_json_value(sample["results"]))
+               for sample in result["samples"]]
+    result["paired"] = paired_differences(samples, PAIRED_METHOD, PAIRED_BASELINES, bins)
+    square_size = result["config"]["square_size"]
+    for line in result.get("header", []):
+        print(line, file=output)
+    print(f"report of {path}", file=output)
+    weights = result.get("weights")
+    if weights:
+        state = "UNTRAINED" if weights["untrained"] else f"step {weights['step']}"
+        print(f"weights: {weights['directory']} ({state})", file=output)
+    print(f"samples: {len(samples)}, wall time "
+          f"{_format_duration(result['total_wall_seconds'])}", file=output)
+    print("", file=output)
+    print(markdown_tables(_from_json_value(result["summary"]), methods, bins, square_size),
+          file=output)
+    paired = paired_table(result["paired"], bins)
+    if paired:
+        print("\n" + paired, file=output, flush=True)
     return result
 
 
@@ -982,6 +1100,8 @@ def _define_flags():
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "
                         ".weights.h5: enables FID and IS (nothing is downloaded).")
     flags.DEFINE_integer("is_splits", 1, "Splits of the Inception Score.")
+    flags.DEFINE_string("report", None, "Print the tables of this --output_json file again "
+                        "(with the paired comparison) and exit; nothing is evaluated.")
     return flags.FLAGS
 
 
@@ -990,6 +1110,9 @@ def main(argv):
 
     del argv
     values = flags.FLAGS
+    if values.report:
+        report(values.report)
+        return
     config = EvaluationConfig(
         images_dir=values.images, masks_dir=values.masks, mask_convention=values.mask_convention,
         masks_per_image=values.masks_per_image, seed=values.seed, methods=tuple(values.methods),

@@ -292,6 +292,57 @@ class GeometryOptionTest(tf.test.TestCase):
             evaluate.EvaluationConfig(geometry="stretch")
 
 
+def _sample(bin_name, **l1):
+    return {"bin": bin_name, "results": {"own": {name: {"l1": value}
+                                                 for name, value in l1.items()}}}
+
+
+class PairedDifferencesTest(tf.test.TestCase):
+
+    def test_mean_standard_error_and_wins_on_a_hand_computed_case(self):
+        samples = [_sample("a", crainpaint=10.0, telea=12.0, navier_stokes=9.0),
+                   _sample("a", crainpaint=20.0, telea=19.0, navier_stokes=23.0),
+                   _sample("a", crainpaint=5.0, telea=5.0, navier_stokes=4.0),
+                   _sample("b", crainpaint=7.0, telea=8.0, navier_stokes=6.0)]
+        paired = evaluate.paired_differences(samples, "crainpaint", ("telea", "navier_stokes"),
+                                             ["a", "b"])
+        # Bin a against Telea: differences -2, +1, 0; mean -1/3; sample sd sqrt(7/3).
+        entry = paired["telea"]["a"]
+        self.assertAllClose([entry["mean"], entry["standard_error"]],
+                            [-1.0 / 3.0, math.sqrt(7.0 / 3.0) / math.sqrt(3.0)])
+        self.assertEqual((entry["n"], entry["wins"]), (3, 1))
+        # Against Navier-Stokes: +1, -3, +1; mean -1/3; sample sd sqrt(16/3).
+        entry = paired["navier_stokes"]["a"]
+        self.assertAllClose([entry["mean"], entry["standard_error"]],
+                            [-1.0 / 3.0, math.sqrt(16.0 / 3.0) / math.sqrt(3.0)])
+        self.assertEqual((entry["n"], entry["wins"]), (3, 1))
+        # One sample: no standard error. "all" pools both bins.
+        self.assertTrue(math.isnan(paired["telea"]["b"]["standard_error"]))
+        self.assertEqual(paired["telea"]["b"]["mean"], -1.0)
+        self.assertEqual((paired["telea"][evaluate.ALL_BINS]["n"],
+                          paired["telea"][evaluate.ALL_BINS]["wins"]), (4, 2))
+        self.assertAllClose(paired["telea"][evaluate.ALL_BINS]["mean"], -0.5)
+
+    def test_skipped_results_and_absent_methods_are_left_out(self):
+        samples = [_sample("a", crainpaint=10.0, telea=12.0),
+                   {"bin": "a", "results": {"own": {"crainpaint": {"l1": 3.0},
+                                                    "telea": {"skipped": "too large"}}}}]
+        paired = evaluate.paired_differences(samples, "crainpaint", ("telea", "navier_stokes"),
+                                             ["a"])
+        self.assertEqual(list(paired), ["telea"])
+        self.assertEqual(paired["telea"]["a"]["n"], 1)
+        self.assertEqual(evaluate.paired_differences(samples, "generator_fullres", ("telea",),
+                                                     ["a"]), {})
+
+    def test_table_shows_sign_error_and_wins(self):
+        paired = {"telea": {"a": {"mean": 0.734, "standard_error": 0.651, "n": 13, "wins": 3},
+                            "all": {"mean": -1.0, "standard_error": math.nan, "n": 1,
+                                    "wins": 1}}}
+        table = evaluate.paired_table(paired, ["a"])
+        self.assertIn("| telea | +0.73 ± 0.65 (3/13) | -1.00 (1/1) |", table)
+        self.assertEqual(evaluate.paired_table({}, ["a"]), "")
+
+
 class EndToEndTest(tf.test.TestCase):
 
     def test_run_on_two_photos_gives_finite_numbers_for_every_method(self):
@@ -330,6 +381,21 @@ class EndToEndTest(tf.test.TestCase):
         self.assertIn("### in-hole L1", text)
         self.assertIn("ETA", progress.getvalue())
         self.assertIn("[8/8]", progress.getvalue())
+        # The paired comparison is printed and stored, and --report prints the same tables
+        # again from the JSON alone.
+        samples = result["samples"]
+        for baseline in evaluate.PAIRED_BASELINES:
+            entry = result["paired"][baseline][evaluate.ALL_BINS]
+            expected = np.mean([sample["results"]["own"]["crainpaint"]["l1"]
+                                - sample["results"]["own"][baseline]["l1"]
+                                for sample in samples])
+            self.assertAllClose(entry["mean"], expected)
+            self.assertEqual(entry["n"], len(samples))
+        self.assertIn("### crainpaint minus baseline", text)
+        reported = io.StringIO()
+        evaluate.report(json_path, output=reported)
+        tables = text[text.index("### "):text.index("\nwrote ")].strip()
+        self.assertIn(tables, reported.getvalue())
 
 
 if __name__ == "__main__":
