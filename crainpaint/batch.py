@@ -41,6 +41,8 @@ class InpaintOptions:
         dilate_px: grow the hole by this many pixels in every direction (0 = as drawn).
         geometry: how the photo maps onto the network input, one of `crainpaint.cra.GEOMETRIES`.
         feather_px: width of an outward blend into the context (0 = hard paste, the default).
+        hole_threshold: a network input pixel is a hole when more than this fraction of the
+            photo pixels it covers are (`crainpaint.cra.CRAConfig`).
         overwrite: replace an existing output file (never an input, whatever this says).
     """
 
@@ -48,6 +50,7 @@ class InpaintOptions:
     dilate_px: int = 0
     geometry: str = cra.DEFAULT_GEOMETRY
     feather_px: int = 0
+    hole_threshold: float = cra.DEFAULT_HOLE_THRESHOLD
     overwrite: bool = False
 
     def __post_init__(self):
@@ -57,8 +60,9 @@ class InpaintOptions:
         if isinstance(self.dilate_px, bool) or not isinstance(self.dilate_px, int) \
                 or self.dilate_px < 0:
             raise ValueError(f"dilate_px must be an integer >= 0, got {self.dilate_px!r}.")
-        # CRAConfig validates geometry and feather_px with the messages the library uses.
-        cra.CRAConfig(geometry=self.geometry, feather_px=self.feather_px)
+        # CRAConfig validates the CRA options with the messages the library uses.
+        cra.CRAConfig(geometry=self.geometry, feather_px=self.feather_px,
+                      hole_threshold=self.hole_threshold)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,7 +179,8 @@ def inpaint_loaded(inputs: LoadedInputs, model, options: InpaintOptions = Inpain
         notes.append(f"{inputs.output_path} is JPEG, which is lossy: pixels outside the hole "
                      "will not be exact copies (use .png for that)")
     filled = api.inpaint(inputs.image.pixels, inputs.hole, model,
-                         geometry=options.geometry, feather_px=options.feather_px)
+                         geometry=options.geometry, feather_px=options.feather_px,
+                         hole_threshold=options.hole_threshold)
     imaging.write_image(inputs.output_path, filled, inputs.image.alpha,
                         forbidden_paths=(inputs.image_path, inputs.mask_path))
     return FileResult(output_path=inputs.output_path, hole_fraction=hole_fraction,

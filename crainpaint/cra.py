@@ -5,7 +5,10 @@ Pipeline for one photo at its own resolution (no Python in the loop, dynamic hei
 1. the hole pixels are zeroed first, so nothing under the hole reaches any later step;
 2. the photo is padded a little (or up-sampled when smaller than the network input) so that the
    attention grid tiles it exactly, and down-sampled by averaging the known pixels (``area``);
-   the low-resolution mask is a max-pool of the full one, so thin strokes survive;
+   a low-resolution pixel is a hole for the network when more than ``hole_threshold`` of the
+   photo pixels it covers are (by default: all of them); the others keep the mean of their
+   known pixels, and every grid cell holding any hole pixel is filled at full resolution in
+   steps 4–6;
 3. the generator inpaints the low-resolution image and returns the attention scores;
 4. the low-resolution composite is up-sampled bilinearly: the large blurry image;
 5. context residuals (photo − blurry image) are aggregated into every hole cell with the scores
@@ -29,6 +32,13 @@ GEOMETRIES = ("tile", "pad512", "aspect")
 # Lower in-hole L1 than "tile" in every hole-area bin of the validation photos
 # (python experiments/evaluate.py --geometry aspect|tile; model card, "by CRA geometry").
 DEFAULT_GEOMETRY = "aspect"
+# A network pixel is a hole when more than this fraction of the photo pixels it covers are;
+# 1 = only when all are. In-hole L1 on the validation photos fell in every bin from 0 (any
+# hole pixel) through 0.25, 0.5, 0.75, 0.9 to 0.99
+# (python experiments/evaluate.py --hole_threshold T; model card, "by hole threshold").
+DEFAULT_HOLE_THRESHOLD = 1.0
+# Known fractions at or below this count as none (area resizing leaves rounding residue).
+_KNOWN_EPSILON = 1e-6
 # Longest side of the attention grid in "aspect" geometry, as a multiple of the short side's.
 MAX_ASPECT_CELLS_FACTOR = 4
 
@@ -47,16 +57,29 @@ class CRAConfig:
             input (Sec. 3.1).
         feather_px: width of an outward blend into the context around the hole (0 = hard
             paste, the paper's and the default). Hole pixels are never blended with the input.
+        hole_threshold: a pixel of the network input is a hole when more than this fraction
+            of the photo pixels it covers are hole: 0 = any hole pixel, 0.5 ≈ the author's
+            nearest-neighbour mask resize (without its leak), 1 (default) = only when every
+            one is. The others keep the mean of their known pixels. The hole is filled at
+            full resolution in every case: hole pixels of a network pixel that is not a hole
+            take the up-sampled mean of the known pixels around them plus the aggregated
+            residual.
     """
 
     geometry: str = DEFAULT_GEOMETRY
     feather_px: int = 0
+    hole_threshold: float = DEFAULT_HOLE_THRESHOLD
 
     def __post_init__(self):
         if self.geometry not in GEOMETRIES:
             raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}.")
         if not isinstance(self.feather_px, int) or self.feather_px < 0:
             raise ValueError(f"feather_px must be an int >= 0, got {self.feather_px!r}.")
+        if (isinstance(self.hole_threshold, bool)
+                or not isinstance(self.hole_threshold, (int, float))
+                or not 0.0 <= self.hole_threshold <= 1.0):
+            raise ValueError(f"hole_threshold must be a number in [0, 1], got "
+                             f"{self.hole_threshold!r}.")
 
 
 def _round_up(value, multiple):
@@ -269,12 +292,15 @@ def _inpaint(image, hole, generator, config, hole_only=True):
     image_work = _pad_to(image_work, work_height, work_width)
     hole_work = _pad_to(hole_work, work_height, work_width)
 
-    # The network's mask is a max-pool of the full one (any hole pixel makes its cell a hole),
-    # so thin strokes survive; the attention grid's hole cells follow from it.
+    # The network's mask: pixels more than hole_threshold hole (at 1: no known pixel). The
+    # cells filled at full resolution (and kept out of the attention's sources) are every cell
+    # with a hole pixel.
     network_size = tf.stack([grid_height * cell, grid_width * cell])
     hole_area = tf.image.resize(hole_work, network_size, "area")
-    small_hole = tf.cast(hole_area > 0.0, tf.float32)
-    hole_grid = grid_hole_mask(small_hole[tf.newaxis], tf.stack([grid_height, grid_width]))
+    small_hole = tf.cast(hole_area > min(config.hole_threshold, 1.0 - _KNOWN_EPSILON),
+                         tf.float32)
+    hole_grid = grid_hole_mask(tf.cast(hole_area > 0.0, tf.float32)[tf.newaxis],
+                               tf.stack([grid_height, grid_width]))
     hole_cells = tf.cast(tf.where(tf.reshape(hole_grid, [-1]) > 0.5)[:, 0], tf.int32)
     cell_height, cell_width = work_height // grid_height, work_width // grid_width
     indices = tf.reshape(_cell_pixel_indices(hole_cells, grid_width, cell_height, cell_width),
@@ -290,7 +316,7 @@ def _inpaint(image, hole, generator, config, hole_only=True):
     # gets the mean of its known half, not a mean darkened by the zeroed hole.
     known_sum = tf.image.resize(known_work, network_size, "area")
     known_fraction = tf.maximum(1.0 - hole_area, 0.0)
-    known_fraction = tf.where(known_fraction > 1e-6, known_fraction, 0.0)
+    known_fraction = tf.where(known_fraction > _KNOWN_EPSILON, known_fraction, 0.0)
     small = tf.math.divide_no_nan(known_sum, known_fraction) * (1.0 - small_hole)
 
     # Step 3: the network at low resolution.

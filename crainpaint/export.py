@@ -432,7 +432,8 @@ def main(argv):
     generator = _load_generator(values.checkpoint_dir, values.weights)
     options = ExportOptions(max_pixels=values.max_pixels,
                             mask_convention=values.mask_convention,
-                            cra_config=CRAConfig(geometry=values.geometry))
+                            cra_config=CRAConfig(geometry=values.geometry,
+                                                 hole_threshold=values.hole_threshold))
     path = export_saved_model(generator, values.export_dir, version=values.version,
                               overwrite=values.overwrite, options=options)
     print(f"Exported {SERVING_SIGNATURE}, {BYTES_SIGNATURE} and {NETWORK_SIGNATURE} to {path}")
@@ -457,6 +458,9 @@ def _define_flags():
                       "(the original HiFill release's masks).")
     flags.DEFINE_enum("geometry", CRAConfig().geometry, list(GEOMETRIES),
                       "CRA geometry baked into the full-resolution signatures.")
+    flags.DEFINE_float("hole_threshold", CRAConfig().hole_threshold, "CRA hole threshold baked "
+                       "into the full-resolution signatures (crainpaint.cra.CRAConfig).",
+                       lower_bound=0.0, upper_bound=1.0)
     flags.mark_flag_as_required("export_dir")
 
 

@@ -80,6 +80,11 @@ def define_flags(flag_values=None) -> None:
     flags.DEFINE_integer("feather_px", 0, "Blend the fill outward into this many pixels of "
                          "context (0 = hard paste, pixels outside the hole bit-exact).",
                          lower_bound=0, flag_values=flag_values)
+    flags.DEFINE_float("hole_threshold", cra.DEFAULT_HOLE_THRESHOLD, "A pixel of the network's "
+                       "low-resolution input is a hole when more than this fraction of the photo "
+                       "pixels it covers are (0 = any, 1 = all; the hole is filled at full "
+                       "resolution either way).", lower_bound=0.0, upper_bound=1.0,
+                       flag_values=flag_values)
     flags.DEFINE_bool("overwrite", False, "Replace existing output files (never an input).",
                       flag_values=flag_values)
 
@@ -178,7 +183,7 @@ def main(argv) -> int:
         options = batch.InpaintOptions(
             mask_convention=flag_values.mask_convention, dilate_px=flag_values.dilate_px,
             geometry=flag_values.geometry, feather_px=flag_values.feather_px,
-            overwrite=flag_values.overwrite)
+            hole_threshold=flag_values.hole_threshold, overwrite=flag_values.overwrite)
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     try:

@@ -180,8 +180,8 @@ def worker(method, size_name):
     record["peak_is_call_only"] = peak_resettable
     if method.startswith("crainpaint_") or method == "numpy_reference":
         # The network alone at the input size this method gives it ("aspect": 32×k cells), on
-        # the case's hole max-pooled to that size, warm, in the same process: the rest of the
-        # whole inpaint is post-processing.
+        # the case's hole area-resized to that size and thresholded as the CRA does, warm, in
+        # the same process: the rest of the whole inpaint is post-processing.
         import cv2
         from crainpaint import cra
         input_height = input_width = generator.config.input_size
@@ -191,7 +191,7 @@ def worker(method, size_name):
             input_height = int(grid[2]) * generator.config.cell_size
             input_width = int(grid[3]) * generator.config.cell_size
         hole = cv2.resize((mask > 127).astype(np.float32), (input_width, input_height),
-                          interpolation=cv2.INTER_AREA) > 0
+                          interpolation=cv2.INTER_AREA) > cra.DEFAULT_HOLE_THRESHOLD
         record["network_input"] = f"{input_width}×{input_height}"
         network = tf.function(lambda x, m: generator((x, m), training=False)[1])
         inputs = (tf.zeros([1, input_height, input_width, 3]),

@@ -15,7 +15,9 @@ Methods (``--methods``):
 
 * ``crainpaint``: the generator with CRA (``crainpaint.inpaint``), Sec. 3.1, with the working
   geometry of ``--geometry`` (``crainpaint.cra.CRAConfig``: "aspect", the default, keeps the
-  aspect ratio; "tile" squeezes each axis to the network input; "pad512" is the paper's padding).
+  aspect ratio; "tile" squeezes each axis to the network input; "pad512" is the paper's padding)
+  and the hole threshold of ``--hole_threshold`` (1 by default: a network pixel is a hole only
+  when every photo pixel it covers is; 0 = when any is).
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with
@@ -176,6 +178,7 @@ class EvaluationConfig:
         inpaint_radius: cv2.inpaint radius of the Telea and Navier–Stokes baselines.
         fullres_max_pixels: largest image (H·W) the full-resolution generator is run on.
         geometry: ``CRAConfig.geometry`` of the two crainpaint methods.
+        hole_threshold: ``CRAConfig.hole_threshold`` of the two crainpaint methods.
         inception_weights: Keras InceptionV3 ``.weights.h5``; None = no FID / IS.
         is_splits: splits of the Inception Score (its mean over splits is reported).
     """
@@ -193,6 +196,7 @@ class EvaluationConfig:
     inpaint_radius: int = 3
     fullres_max_pixels: int = 2_100_000
     geometry: str = cra.DEFAULT_GEOMETRY
+    hole_threshold: float = cra.DEFAULT_HOLE_THRESHOLD
     inception_weights: Optional[str] = None
     is_splits: int = 1
 
@@ -204,7 +208,8 @@ class EvaluationConfig:
         if self.mask_convention not in MASK_CONVENTIONS:
             raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
                              f"{self.mask_convention!r}.")
-        cra.CRAConfig(geometry=self.geometry)  # Raises ValueError naming the choices.
+        # Raises the library's ValueError naming the choices or the range.
+        cra.CRAConfig(geometry=self.geometry, hole_threshold=self.hole_threshold)
         for name in ("masks_per_image", "square_size", "inpaint_radius", "fullres_max_pixels",
                      "is_splits"):
             if getattr(self, name) < 1:
@@ -428,20 +433,21 @@ class _WithoutResiduals:
         return coarse, refined, tf.zeros_like(scores)
 
 
-def _crainpaint_fill(generator, geometry=cra.DEFAULT_GEOMETRY):
+def _crainpaint_fill(generator, cra_config=cra.CRAConfig()):
     def fill(known, hole):
-        return crainpaint.inpaint(known, hole.astype(np.float32), generator, geometry=geometry)
+        return crainpaint.inpaint(known, hole.astype(np.float32), generator,
+                                  geometry=cra_config.geometry,
+                                  hole_threshold=cra_config.hole_threshold)
     return fill
 
 
-def _crainpaint_upsample_fill(generator, geometry=cra.DEFAULT_GEOMETRY):
+def _crainpaint_upsample_fill(generator, cra_config=cra.CRAConfig()):
     without_residuals = _WithoutResiduals(generator)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
                                   tf.TensorSpec([None, None, 1], tf.bool)])
     def run(image, hole):
-        return cra.inpaint_image(image, hole, without_residuals,
-                                 cra.CRAConfig(geometry=geometry))
+        return cra.inpaint_image(image, hole, without_residuals, cra_config)
 
     def fill(known, hole):
         return run(known, hole[..., np.newaxis]).numpy()
@@ -475,13 +481,14 @@ def _opencv_fill(flag, radius):
 
 
 def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_100_000,
-                  geometry=cra.DEFAULT_GEOMETRY):
+                  geometry=cra.DEFAULT_GEOMETRY, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD):
     """``Method`` objects for ``names`` (see ``METHODS``); generator methods need ``generator``;
-    ``geometry`` is the crainpaint methods' ``CRAConfig.geometry``."""
+    ``geometry`` and ``hole_threshold`` are the crainpaint methods' ``CRAConfig`` fields."""
+    cra_config = cra.CRAConfig(geometry=geometry, hole_threshold=hole_threshold)
     factories = {
-        "crainpaint": lambda: Method("crainpaint", _crainpaint_fill(generator, geometry)),
+        "crainpaint": lambda: Method("crainpaint", _crainpaint_fill(generator, cra_config)),
         "crainpaint_upsample": lambda: Method("crainpaint_upsample",
-                                              _crainpaint_upsample_fill(generator, geometry)),
+                                              _crainpaint_upsample_fill(generator, cra_config)),
         "telea": lambda: Method("telea", _opencv_fill(cv2.INPAINT_TELEA, inpaint_radius)),
         "navier_stokes": lambda: Method("navier_stokes",
                                         _opencv_fill(cv2.INPAINT_NS, inpaint_radius)),
@@ -914,7 +921,7 @@ def evaluate(config, progress=sys.stderr):
     if any(name in GENERATOR_METHODS for name in config.methods):
         generator, weights = _load_generator(config.weights)
     methods = build_methods(config.methods, generator, config.inpaint_radius,
-                            config.fullres_max_pixels, config.geometry)
+                            config.fullres_max_pixels, config.geometry, config.hole_threshold)
     inception = (InceptionStatistics(config.inception_weights) if config.inception_weights
                  else None)
     warm_up(methods)
@@ -1096,6 +1103,8 @@ def _define_flags():
     flags.DEFINE_integer("fullres_max_pixels", 2_100_000, "Largest H*W generator_fullres runs on.")
     flags.DEFINE_enum("geometry", cra.DEFAULT_GEOMETRY, list(cra.GEOMETRIES),
                       "CRA working geometry of the crainpaint methods (crainpaint.cra.CRAConfig).")
+    flags.DEFINE_float("hole_threshold", cra.DEFAULT_HOLE_THRESHOLD, "CRA hole threshold of the "
+                       "crainpaint methods (crainpaint.cra.CRAConfig).")
     flags.DEFINE_string("output_json", None, "Write every sample and the summary here.")
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "
                         ".weights.h5: enables FID and IS (nothing is downloaded).")
@@ -1119,6 +1128,7 @@ def main(argv):
         weights=values.weights, max_images=values.max_images, long_side=values.long_side,
         square_size=values.square_size, inpaint_radius=values.inpaint_radius,
         fullres_max_pixels=values.fullres_max_pixels, geometry=values.geometry,
+        hole_threshold=values.hole_threshold,
         inception_weights=values.inception_weights, is_splits=values.is_splits)
     command = shlex.join([sys.executable] + sys.argv)
     run(config, command, output_json=values.output_json)

@@ -39,9 +39,13 @@ def hand_made_scores(cells=16, seed=1):
     return rng.random((cells, cells)).astype(np.float32)
 
 
-def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size):
+def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
+              hole_threshold=cra.DEFAULT_HOLE_THRESHOLD):
     """Sec. 3.1 + Eq. 4 on a grid_h × grid_w attention grid of cell-px network cells, for a photo
-    whose padded size is an integer multiple of the network input's (grid × cell pixels)."""
+    whose padded size is an integer multiple of the network input's (grid × cell pixels).
+
+    A network pixel is a hole when more than ``hole_threshold`` of its block is (at 1: all of
+    it); every grid cell with a hole pixel is filled (and is no source)."""
     grid_h, grid_w = grid
     net_h, net_w = grid_h * cell, grid_w * cell
     height, width = hole.shape
@@ -52,8 +56,11 @@ def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size):
     fy, fx = work_h // net_h, work_w // net_w
     assert (fy * net_h, fx * net_w) == (work_h, work_w), "not an integer multiple"
     known_sum = known.reshape(net_h, fy, net_w, fx, 3).mean(axis=(1, 3))
-    fraction = (1 - hole_w).reshape(net_h, fy, net_w, fx).mean(axis=(1, 3))[..., None]
-    small_hole = hole_w.reshape(net_h, fy, net_w, fx).max(axis=(1, 3))[..., None]
+    block_hole = hole_w.reshape(net_h, fy, net_w, fx).mean(axis=(1, 3))[..., None]
+    fraction = 1 - block_hole
+    # At 1 a network pixel is a hole when all of its block is (the block means are exact here).
+    small_hole = (block_hole > hole_threshold if hole_threshold < 1
+                  else block_hole == 1).astype(np.float64)
     small = np.where(fraction > 0, known_sum / np.maximum(fraction, 1e-12), 0) * (1 - small_hole)
     composite = (refined + 1) * 127.5 * small_hole + small * (1 - small_hole)
     blurry = cv2.resize(composite.astype(np.float32), (work_w, work_h),
@@ -95,10 +102,12 @@ class ResidualAggregationTest(tf.test.TestCase):
         self.hole[55:100, 35:60] = 1.0
         self.image = photo_like(190, 126)
 
-    def _run(self, image, hole, stub, geometry="tile"):
+    def _run(self, image, hole, stub, geometry="tile",
+             hole_threshold=cra.DEFAULT_HOLE_THRESHOLD):
         # "tile": the 190×126 photo maps onto the stub's square 4×4 grid (cells of 48×32 px).
         return cra.inpaint_image(image, hole[..., None], stub,
-                                 cra.CRAConfig(geometry=geometry)).numpy()
+                                 cra.CRAConfig(geometry=geometry,
+                                               hole_threshold=hole_threshold)).numpy()
 
     def test_matches_numpy_reference_of_eq_4_with_hand_made_attention(self):
         stub = StubGenerator(hand_made_scores(), smooth_refined())
@@ -146,12 +155,43 @@ class ResidualAggregationTest(tf.test.TestCase):
         inside = self.hole > 0
         self.assertLessEqual(np.abs(output[inside].astype(int) - expected[inside]).max(), 1)
 
-    def test_thin_stroke_survives_down_sampling(self):
+    def test_hole_threshold_decides_which_network_pixels_are_holes(self):
+        # Network pixels are 3×2 photo pixels here. Rows 55-99 of the hole cover 2/3 of the
+        # block rows 54-56 and 1/3 of rows 99-101; columns 35-59 cover half of 34-35.
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        for threshold, rows, columns in ((0.0, (18, 34), (17, 30)), (0.5, (18, 33), (18, 30)),
+                                         (0.7, (19, 33), (18, 30)), (1.0, (19, 33), (18, 30))):
+            output = self._run(self.image, self.hole, stub, hole_threshold=threshold)
+            mask = stub.calls[-1][1][0, ..., 0]
+            expected_mask = np.zeros((64, 64), np.float32)
+            expected_mask[rows[0]:rows[1], columns[0]:columns[1]] = 1.0
+            self.assertAllEqual(mask, expected_mask, msg=threshold)
+            expected, _, _ = numpy_cra(self.image, self.hole, stub.scores, stub.refined,
+                                       hole_threshold=threshold)
+            self.assertLessEqual(np.abs(output.astype(int) - expected.astype(int)).max(), 1)
+
+    def test_thin_stroke_survives_down_sampling_with_threshold_zero(self):
         hole = np.zeros((190, 126), np.float32)
         hole[100, 3:9] = 1.0  # one row of pixels: averaging alone would dilute it to 1/3
         stub = StubGenerator(hand_made_scores(), smooth_refined())
-        self._run(self.image, hole, stub)
+        self._run(self.image, hole, stub, hole_threshold=0.0)
         self.assertEqual(stub.calls[-1][1][0, 33, 1:5, 0].tolist(), [1.0] * 4)
+
+    def test_stroke_below_the_threshold_is_filled_from_its_known_neighbours(self):
+        # The same one-pixel row is 1/3 of its network pixels: no network hole at 0.5, but its
+        # pixels are still filled, from the up-sampled mean of the known pixels around them
+        # (the numpy reference), never left as they were.
+        hole = np.zeros((190, 126), np.float32)
+        hole[100, 3:9] = 1.0
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        output = self._run(self.image, hole, stub, hole_threshold=0.5)
+        self.assertEqual(stub.calls[-1][1].max(), 0.0)
+        expected, _, _ = numpy_cra(self.image, hole, stub.scores, stub.refined,
+                                   hole_threshold=0.5)
+        self.assertLessEqual(np.abs(output.astype(int) - expected.astype(int)).max(), 1)
+        noisy = self.image.copy()
+        noisy[100, 3:9] = 255 - noisy[100, 3:9]
+        self.assertAllEqual(self._run(noisy, hole, stub, hole_threshold=0.5), output)
 
     def test_full_mask_gives_a_defined_finite_result(self):
         hole = np.ones((190, 126), np.float32)
@@ -182,6 +222,11 @@ class GeometryTest(tf.test.TestCase):
     def test_raises_unknown_geometry(self):
         with self.assertRaisesRegex(ValueError, "geometry must be one of"):
             cra.CRAConfig(geometry="stretch")
+
+    def test_raises_hole_threshold_outside_zero_to_one(self):
+        for value in (-0.1, 1.5, "0.5", True):
+            with self.assertRaisesRegex(ValueError, r"hole_threshold must be a number in \[0, 1\]"):
+                cra.CRAConfig(hole_threshold=value)
 
 
 class InpaintTest(tf.test.TestCase):
@@ -215,6 +260,24 @@ class InpaintTest(tf.test.TestCase):
         noisy[mask > 0] = np.random.default_rng(3).integers(0, 256, noisy[mask > 0].shape)
         self.assertAllEqual(crainpaint.inpaint(image, mask, self.generator),
                             crainpaint.inpaint(noisy, mask, self.generator))
+
+    def test_stroke_thinner_than_a_network_pixel_is_filled_from_its_surroundings(self):
+        # One pixel wide: no network pixel is all hole, so the network sees no hole at the
+        # default threshold, and the stroke is filled from the known pixels around it.
+        image = np.full((150, 230, 3), 90, np.uint8)
+        image[:, 115:] = 200
+        mask = np.zeros((150, 230), np.uint8)
+        mask[40, 20:210] = 255
+        noisy = image.copy()
+        noisy[40, 20:210] = [255, 0, 255]
+        output = crainpaint.inpaint(noisy, mask, self.generator)
+        self.assertAllEqual(output[mask == 0], image[mask == 0])
+        # Far from the step between the two grey levels, the fill is that level (give or take
+        # the residuals that the attention aggregates from cells holding the step).
+        for columns in (slice(20, 100), slice(130, 210)):
+            error = np.abs(output[40, columns].astype(int) - image[40, columns])
+            self.assertLessEqual(error.max(), 4)
+            self.assertLess(error.mean(), 1.0)
 
     def test_empty_mask_returns_the_input(self):
         image = photo_like(50, 70)

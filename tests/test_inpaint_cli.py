@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from crainpaint import batch
+from crainpaint import api, batch
 from crainpaint.models import Generator, GeneratorConfig
-from crainpaint.pretrained import save_generator_weights
+from crainpaint.pretrained import load_pretrained, save_generator_weights
 
 _REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TINY_CONFIG = dict(input_size=64, attention_grid=4, width_multiplier=0.25)
@@ -200,6 +200,24 @@ class InpaintCommandTest(tf.test.TestCase):
         ring &= ~self.hole
         self.assertGreater(int(changed[ring].sum()), 0, msg="no pixel of the grown ring changed")
         self.assertFalse(np.any(changed[~(ring | self.hole)]), msg="changed beyond the dilation")
+
+    def test_hole_threshold_flag_reaches_the_library(self):
+        folder = self.new_folder()
+        image = _random_rgb(6)
+        image_path = os.path.join(folder, "photo.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, image)
+
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", output_path, "--hole_threshold", "0")
+
+        self.assert_succeeded(completed)
+        output, _ = _read_unchanged(output_path)
+        generator = load_pretrained(self.weights_dir)
+        expected = api.inpaint(image, self.hole, generator, hole_threshold=0.0)
+        self.assertAllEqual(output, expected)
+        # 0 is not the default: the rectangle's edge rows are partly hole at the network's size.
+        self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
 
     def test_size_mismatch_fails_and_names_both_sizes(self):
         folder = self.new_folder()
@@ -444,6 +462,8 @@ class ChecksBeforeInferenceTest(tf.test.TestCase):
             batch.InpaintOptions(dilate_px=-1)
         with self.assertRaisesRegex(ValueError, "geometry"):
             batch.InpaintOptions(geometry="stretch")
+        with self.assertRaisesRegex(ValueError, "hole_threshold"):
+            batch.InpaintOptions(hole_threshold=1.5)
 
 
 class _FakeClock:
