@@ -809,10 +809,10 @@ def paired_differences(samples, method, baselines, bins, resolution="own", metri
                 ours, theirs = results.get(method, {}), results.get(baseline, {})
                 if "skipped" in ours or "skipped" in theirs:
                     continue
-                difference = ours.get(metric), theirs.get(metric)
-                if None in difference or not all(map(math.isfinite, difference)):
+                pair = ours.get(metric), theirs.get(metric)
+                if None in pair or not all(map(math.isfinite, pair)):
                     continue
-                differences.append(difference[0] - difference[1])
+                differences.append(pair[0] - pair[1])
             count = len(differences)
             mean = float(np.mean(differences)) if count else math.nan
             error = (float(np.std(differences, ddof=1) / math.sqrt(count)) if count >= 2
