@@ -1033,6 +1033,10 @@ def run(config, command, output_json=None, output=sys.stdout, progress=sys.stder
     return result
 
 
+# What --report needs from a saved run.
+REPORT_KEYS = ("bins", "methods", "samples", "summary", "config", "total_wall_seconds")
+
+
 def _from_json_value(value):
     """Inverse of ``_json_ready`` for numbers: null → NaN, "inf"/"-inf" → ±inf."""
     if isinstance(value, dict):
@@ -1051,9 +1055,19 @@ def report(path, output=sys.stdout):
 
     The paired comparison is recomputed from the stored samples, so a JSON from before it
     existed gets it too. Returns the loaded result.
+
+    Raises:
+        ValueError: ``path`` is not JSON written by ``--output_json`` (names the file).
     """
     with open(os.path.expanduser(path)) as handle:
-        result = json.load(handle)
+        try:
+            result = json.load(handle)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not JSON: {error}") from None
+    missing = [key for key in REPORT_KEYS if not isinstance(result, dict) or key not in result]
+    if missing:
+        raise ValueError(f"{path} is not a result of evaluate.py --output_json: missing "
+                         f"{', '.join(missing)}.")
     bins, methods = result["bins"], result["methods"]
     samples = [dict(sample, results=_from_json_value(sample["results"]))
                for sample in result["samples"]]
@@ -1115,12 +1129,15 @@ def _define_flags():
 
 
 def main(argv):
-    from absl import flags
+    from absl import app, flags
 
     del argv
     values = flags.FLAGS
     if values.report:
-        report(values.report)
+        try:
+            report(values.report)
+        except (OSError, ValueError) as error:
+            raise app.UsageError(str(error)) from None
         return
     config = EvaluationConfig(
         images_dir=values.images, masks_dir=values.masks, mask_convention=values.mask_convention,

@@ -343,6 +343,20 @@ class PairedDifferencesTest(tf.test.TestCase):
         self.assertEqual(evaluate.paired_table({}, ["a"]), "")
 
 
+    def test_report_names_a_file_that_is_not_a_saved_run(self):
+        directory = self.create_tempdir().full_path
+        broken, other = os.path.join(directory, "broken.json"), os.path.join(directory, "x.json")
+        with open(broken, "w") as handle:
+            handle.write("{not json")
+        with open(other, "w") as handle:
+            json.dump({"bins": []}, handle)
+        with self.assertRaisesRegex(ValueError, "broken.json is not JSON"):
+            evaluate.report(broken, output=io.StringIO())
+        with self.assertRaisesRegex(ValueError, "x.json is not a result of evaluate.py "
+                                                "--output_json: missing methods, samples"):
+            evaluate.report(other, output=io.StringIO())
+
+
 class EndToEndTest(tf.test.TestCase):
 
     def test_run_on_two_photos_gives_finite_numbers_for_every_method(self):

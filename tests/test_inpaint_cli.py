@@ -137,6 +137,19 @@ class InpaintCommandTest(tf.test.TestCase):
     def new_folder(self):
         return self.create_tempdir().full_path
 
+    def inpaint_one_photo(self, seed, *flags):
+        """Runs the command on a fresh random photo with the shared mask and extra flags;
+        returns (photo, output pixels) once it succeeded."""
+        folder = self.new_folder()
+        image = _random_rgb(seed)
+        image_path = os.path.join(folder, "photo.png")
+        output_path = os.path.join(folder, "filled.png")
+        _write_rgb(image_path, image)
+        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
+                                 "--output", output_path, *flags)
+        self.assert_succeeded(completed)
+        return image, _read_unchanged(output_path)[0]
+
     # Single file.
 
     def test_single_file_copies_context_and_writes_lossless_png(self):
@@ -166,34 +179,14 @@ class InpaintCommandTest(tf.test.TestCase):
                             np.broadcast_to([255, 0, 0], output[~self.hole].shape))
 
     def test_black_hole_convention_fills_the_black_pixels(self):
-        folder = self.new_folder()
-        image = _random_rgb(4)
-        image_path = os.path.join(folder, "photo.png")
-        output_path = os.path.join(folder, "filled.png")
-        _write_rgb(image_path, image)
-
-        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
-                                 "--output", output_path, "--mask_convention", "black_hole")
-
-        self.assert_succeeded(completed)
-        output, _ = _read_unchanged(output_path)
+        image, output = self.inpaint_one_photo(4, "--mask_convention", "black_hole")
         # The white rectangle is kept; everything around it was the hole.
         self.assertAllEqual(output[self.hole], image[self.hole])
         self.assertTrue(np.any(output[~self.hole] != image[~self.hole]))
 
     def test_dilate_px_grows_the_hole(self):
-        folder = self.new_folder()
-        image = _random_rgb(5)
-        image_path = os.path.join(folder, "photo.png")
-        output_path = os.path.join(folder, "filled.png")
-        _write_rgb(image_path, image)
         dilate_px = 3
-
-        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
-                                 "--output", output_path, "--dilate_px", str(dilate_px))
-
-        self.assert_succeeded(completed)
-        output, _ = _read_unchanged(output_path)
+        image, output = self.inpaint_one_photo(5, "--dilate_px", str(dilate_px))
         changed = np.any(output != image, axis=-1)
         ring = np.zeros_like(self.hole)
         ring[30 - dilate_px:50 + dilate_px, 40 - dilate_px:70 + dilate_px] = True
@@ -202,17 +195,7 @@ class InpaintCommandTest(tf.test.TestCase):
         self.assertFalse(np.any(changed[~(ring | self.hole)]), msg="changed beyond the dilation")
 
     def test_hole_threshold_flag_reaches_the_library(self):
-        folder = self.new_folder()
-        image = _random_rgb(6)
-        image_path = os.path.join(folder, "photo.png")
-        output_path = os.path.join(folder, "filled.png")
-        _write_rgb(image_path, image)
-
-        completed = self.run_cli("--image", image_path, "--mask", self.mask_path,
-                                 "--output", output_path, "--hole_threshold", "0")
-
-        self.assert_succeeded(completed)
-        output, _ = _read_unchanged(output_path)
+        image, output = self.inpaint_one_photo(6, "--hole_threshold", "0")
         generator = load_pretrained(self.weights_dir)
         expected = api.inpaint(image, self.hole, generator, hole_threshold=0.0)
         self.assertAllEqual(output, expected)
