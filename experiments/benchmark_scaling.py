@@ -15,7 +15,7 @@ memory, of the whole inpaint — network + CRA, decoding and encoding excluded �
 
 Every measurement runs in a fresh subprocess, so memory figures do not mix. Run:
 
-    python experiments/benchmark_scaling.py                 # everything (≈ 15 min on 2 cores)
+    python experiments/benchmark_scaling.py                 # everything (≈ 10 min on 2 cores)
     python experiments/benchmark_scaling.py --sizes 512,1K --methods crainpaint_aspect,telea
 """
 
