@@ -59,7 +59,7 @@ def _as_mask(mask, image_shape):
 
 
 def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=cra.DEFAULT_GEOMETRY,
-            feather_px=0, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD):
+            feather_px=0, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam=cra.DEFAULT_SEAM):
     """Fills the hole of ``image`` with the generator and CRA (Sec. 3.1).
 
     Args:
@@ -69,7 +69,7 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=c
             uint8/uint16 gray, RGB or RGBA mask read with ``mask_convention`` (white = hole by
             default), thresholded at half range.
         model: a ``crainpaint.models.Generator``; the bundled one when None.
-        geometry / feather_px / hole_threshold: see ``crainpaint.cra.CRAConfig``.
+        geometry / feather_px / hole_threshold / seam: see ``crainpaint.cra.CRAConfig``.
     Returns:
         An array of the image's shape and dtype; pixels outside the hole are the input's.
     """
@@ -85,7 +85,7 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=c
                          f"{mask_convention!r}.")
     mask = _as_mask(mask, image.shape)
     config = cra.CRAConfig(geometry=geometry, feather_px=feather_px,
-                           hole_threshold=hole_threshold)
+                           hole_threshold=hole_threshold, seam=seam)
     if model is None:
         from crainpaint.pretrained import load_pretrained
         model = load_pretrained()

@@ -43,6 +43,7 @@ class InpaintOptions:
         feather_px: width of an outward blend into the context (0 = hard paste, the default).
         hole_threshold: a network input pixel is a hole when more than this fraction of the
             photo pixels it covers are (`crainpaint.cra.CRAConfig`).
+        seam: "paste" (the paper's hard paste) or "poisson" (`crainpaint.cra.CRAConfig`).
         overwrite: replace an existing output file (never an input, whatever this says).
     """
 
@@ -51,6 +52,7 @@ class InpaintOptions:
     geometry: str = cra.DEFAULT_GEOMETRY
     feather_px: int = 0
     hole_threshold: float = cra.DEFAULT_HOLE_THRESHOLD
+    seam: str = cra.DEFAULT_SEAM
     overwrite: bool = False
 
     def __post_init__(self):
@@ -62,7 +64,7 @@ class InpaintOptions:
             raise ValueError(f"dilate_px must be an integer >= 0, got {self.dilate_px!r}.")
         # CRAConfig validates the CRA options with the messages the library uses.
         cra.CRAConfig(geometry=self.geometry, feather_px=self.feather_px,
-                      hole_threshold=self.hole_threshold)
+                      hole_threshold=self.hole_threshold, seam=self.seam)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,7 +182,7 @@ def inpaint_loaded(inputs: LoadedInputs, model, options: InpaintOptions = Inpain
                      "will not be exact copies (use .png for that)")
     filled = api.inpaint(inputs.image.pixels, inputs.hole, model,
                          geometry=options.geometry, feather_px=options.feather_px,
-                         hole_threshold=options.hole_threshold)
+                         hole_threshold=options.hole_threshold, seam=options.seam)
     imaging.write_image(inputs.output_path, filled, inputs.image.alpha,
                         forbidden_paths=(inputs.image_path, inputs.mask_path))
     return FileResult(output_path=inputs.output_path, hole_fraction=hole_fraction,

@@ -46,7 +46,7 @@ import uuid
 import keras
 import tensorflow as tf
 
-from crainpaint.cra import GEOMETRIES, CRAConfig, inpaint_image
+from crainpaint.cra import GEOMETRIES, SEAMS, CRAConfig, inpaint_image
 from crainpaint.imaging import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, hole_from_mask,
                                 to_uint8)
 
@@ -433,7 +433,8 @@ def main(argv):
     options = ExportOptions(max_pixels=values.max_pixels,
                             mask_convention=values.mask_convention,
                             cra_config=CRAConfig(geometry=values.geometry,
-                                                 hole_threshold=values.hole_threshold))
+                                                 hole_threshold=values.hole_threshold,
+                                                 seam=values.seam))
     path = export_saved_model(generator, values.export_dir, version=values.version,
                               overwrite=values.overwrite, options=options)
     print(f"Exported {SERVING_SIGNATURE}, {BYTES_SIGNATURE} and {NETWORK_SIGNATURE} to {path}")
@@ -461,6 +462,8 @@ def _define_flags():
     flags.DEFINE_float("hole_threshold", CRAConfig().hole_threshold, "CRA hole threshold baked "
                        "into the full-resolution signatures (crainpaint.cra.CRAConfig).",
                        lower_bound=0.0, upper_bound=1.0)
+    flags.DEFINE_enum("seam", CRAConfig().seam, list(SEAMS), "CRA seam baked into the "
+                      "full-resolution signatures: paste (the paper's) or poisson.")
     flags.mark_flag_as_required("export_dir")
 
 

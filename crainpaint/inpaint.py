@@ -85,6 +85,10 @@ def define_flags(flag_values=None) -> None:
                        "pixels it covers are (0 = any, 1 = all; the hole is filled at full "
                        "resolution either way).", lower_bound=0.0, upper_bound=1.0,
                        flag_values=flag_values)
+    flags.DEFINE_enum("seam", cra.DEFAULT_SEAM, list(cra.SEAMS), "paste: the fill as the paper "
+                      "pastes it; poisson: the fill plus the membrane interpolation of its "
+                      "mismatch with the photo along the hole's edge (no seam).",
+                      flag_values=flag_values)
     flags.DEFINE_bool("overwrite", False, "Replace existing output files (never an input).",
                       flag_values=flag_values)
 
@@ -183,7 +187,8 @@ def main(argv) -> int:
         options = batch.InpaintOptions(
             mask_convention=flag_values.mask_convention, dilate_px=flag_values.dilate_px,
             geometry=flag_values.geometry, feather_px=flag_values.feather_px,
-            hole_threshold=flag_values.hole_threshold, overwrite=flag_values.overwrite)
+            hole_threshold=flag_values.hole_threshold, seam=flag_values.seam,
+            overwrite=flag_values.overwrite)
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     try:

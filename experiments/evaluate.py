@@ -17,11 +17,14 @@ Methods (``--methods``):
   geometry of ``--geometry`` (``crainpaint.cra.CRAConfig``: "aspect", the default, keeps the
   aspect ratio; "tile" squeezes each axis to the network input; "pad512" is the paper's padding)
   and the hole threshold of ``--hole_threshold`` (1 by default: a network pixel is a hole only
-  when every photo pixel it covers is; 0 = when any is).
+  when every photo pixel it covers is; 0 = when any is) and the seam of ``--seam``
+  ("poisson", the default, Poisson-blends the network's up-sampled output + residual into the
+  photo; "paste" is the paper's pipeline: blurry image + residual pasted as it is).
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with
-  bilinear up-sampling). Implemented by handing ``crainpaint.cra.inpaint_image`` the generator
+  bilinear up-sampling; with ``--seam poisson`` the up-sampled network output is
+  Poisson-blended the same way). Implemented by handing ``crainpaint.cra.inpaint_image`` the generator
   with its attention scores replaced by zeros, so every aggregated residual is exactly 0 and the
   fill is the "large blurry image" of Sec. 3.1; the network itself is unchanged (its internal
   attention transfer still uses the real scores). At 512² with a 512-px generator the two
@@ -179,6 +182,7 @@ class EvaluationConfig:
         fullres_max_pixels: largest image (H·W) the full-resolution generator is run on.
         geometry: ``CRAConfig.geometry`` of the two crainpaint methods.
         hole_threshold: ``CRAConfig.hole_threshold`` of the two crainpaint methods.
+        seam: ``CRAConfig.seam`` of the two crainpaint methods.
         inception_weights: Keras InceptionV3 ``.weights.h5``; None = no FID / IS.
         is_splits: splits of the Inception Score (its mean over splits is reported).
     """
@@ -197,6 +201,7 @@ class EvaluationConfig:
     fullres_max_pixels: int = 2_100_000
     geometry: str = cra.DEFAULT_GEOMETRY
     hole_threshold: float = cra.DEFAULT_HOLE_THRESHOLD
+    seam: str = cra.DEFAULT_SEAM
     inception_weights: Optional[str] = None
     is_splits: int = 1
 
@@ -209,7 +214,8 @@ class EvaluationConfig:
             raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
                              f"{self.mask_convention!r}.")
         # Raises the library's ValueError naming the choices or the range.
-        cra.CRAConfig(geometry=self.geometry, hole_threshold=self.hole_threshold)
+        cra.CRAConfig(geometry=self.geometry, hole_threshold=self.hole_threshold,
+                      seam=self.seam)
         for name in ("masks_per_image", "square_size", "inpaint_radius", "fullres_max_pixels",
                      "is_splits"):
             if getattr(self, name) < 1:
@@ -437,7 +443,8 @@ def _crainpaint_fill(generator, cra_config=cra.CRAConfig()):
     def fill(known, hole):
         return crainpaint.inpaint(known, hole.astype(np.float32), generator,
                                   geometry=cra_config.geometry,
-                                  hole_threshold=cra_config.hole_threshold)
+                                  hole_threshold=cra_config.hole_threshold,
+                                  seam=cra_config.seam)
     return fill
 
 
@@ -481,10 +488,12 @@ def _opencv_fill(flag, radius):
 
 
 def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_100_000,
-                  geometry=cra.DEFAULT_GEOMETRY, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD):
+                  geometry=cra.DEFAULT_GEOMETRY, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD,
+                  seam=cra.DEFAULT_SEAM):
     """``Method`` objects for ``names`` (see ``METHODS``); generator methods need ``generator``;
-    ``geometry`` and ``hole_threshold`` are the crainpaint methods' ``CRAConfig`` fields."""
-    cra_config = cra.CRAConfig(geometry=geometry, hole_threshold=hole_threshold)
+    ``geometry``, ``hole_threshold`` and ``seam`` are the crainpaint methods' ``CRAConfig``
+    fields."""
+    cra_config = cra.CRAConfig(geometry=geometry, hole_threshold=hole_threshold, seam=seam)
     factories = {
         "crainpaint": lambda: Method("crainpaint", _crainpaint_fill(generator, cra_config)),
         "crainpaint_upsample": lambda: Method("crainpaint_upsample",
@@ -921,7 +930,8 @@ def evaluate(config, progress=sys.stderr):
     if any(name in GENERATOR_METHODS for name in config.methods):
         generator, weights = _load_generator(config.weights)
     methods = build_methods(config.methods, generator, config.inpaint_radius,
-                            config.fullres_max_pixels, config.geometry, config.hole_threshold)
+                            config.fullres_max_pixels, config.geometry, config.hole_threshold,
+                            config.seam)
     inception = (InceptionStatistics(config.inception_weights) if config.inception_weights
                  else None)
     warm_up(methods)
@@ -1119,6 +1129,8 @@ def _define_flags():
                       "CRA working geometry of the crainpaint methods (crainpaint.cra.CRAConfig).")
     flags.DEFINE_float("hole_threshold", cra.DEFAULT_HOLE_THRESHOLD, "CRA hole threshold of the "
                        "crainpaint methods (crainpaint.cra.CRAConfig).")
+    flags.DEFINE_enum("seam", cra.DEFAULT_SEAM, list(cra.SEAMS), "CRA seam of the crainpaint "
+                      "methods: paste (the paper's) or poisson (crainpaint.cra.CRAConfig).")
     flags.DEFINE_string("output_json", None, "Write every sample and the summary here.")
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "
                         ".weights.h5: enables FID and IS (nothing is downloaded).")
@@ -1145,7 +1157,7 @@ def main(argv):
         weights=values.weights, max_images=values.max_images, long_side=values.long_side,
         square_size=values.square_size, inpaint_radius=values.inpaint_radius,
         fullres_max_pixels=values.fullres_max_pixels, geometry=values.geometry,
-        hole_threshold=values.hole_threshold,
+        hole_threshold=values.hole_threshold, seam=values.seam,
         inception_weights=values.inception_weights, is_splits=values.is_splits)
     command = shlex.join([sys.executable] + sys.argv)
     run(config, command, output_json=values.output_json)

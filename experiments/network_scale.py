@@ -6,7 +6,9 @@ sees, at 512² inference, holes twice as large in pixels as any it was trained o
 dilated convolutions keep their receptive field. This script measures what that costs: the mean
 in-hole L1 (0–255) over the 15 held-out cases of ``crainpaint.demo.held_out_cases`` (512² crops
 of the bundled validation photo, never trained on), each inpainted by the full CRA pipeline with
-the network at every size given, next to OpenCV Telea and Navier–Stokes (radius 5). Run:
+the network at every size given (with the paper's paste by default, as the model card's
+network-size table; ``--seam poisson`` for the library's default), next to OpenCV Telea and
+Navier–Stokes (radius 5). Run:
 
     python experiments/network_scale.py                    # the bundled weights
     python experiments/network_scale.py --weights DIR --sizes 256,384,512
@@ -46,6 +48,8 @@ def main(argv):
     parser.add_argument("--weights", default=None,
                         help="A folder written by save_generator_weights (default: bundled).")
     parser.add_argument("--sizes", default="256,512", help="Network input sizes, comma-separated.")
+    parser.add_argument("--seam", default="paste", choices=("paste", "poisson"),
+                        help="CRA seam (crainpaint.cra.CRAConfig); paste = the paper's.")
     args = parser.parse_args(argv)
     import crainpaint
     from crainpaint.demo import held_out_cases
@@ -67,7 +71,7 @@ def main(argv):
     for size in sizes:
         network = at_input_size(generator, size)
         rows[f"crainpaint, network at {size}²"] = [
-            np.abs(crainpaint.inpaint(crop, hole, network).astype(float)
+            np.abs(crainpaint.inpaint(crop, hole, network, seam=args.seam).astype(float)
                    - crop)[hole[..., 0]].mean()
             for crop, hole in cases]
     for name, flag in (("OpenCV Telea", cv2.INPAINT_TELEA),

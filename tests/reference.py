@@ -82,3 +82,40 @@ def fuse(scores, gh, gw):
                 if 0 <= t < cells and 0 <= s < cells:
                     second[target, source] += first[inverse[t], inverse[s]]
     return second
+
+
+def harmonic_fill(free, values):
+    """Exact solution of Laplace's equation on the ``free`` pixels (5-point stencil): each free
+    pixel is the mean of its 4 neighbours, the other pixels keep ``values`` (Dirichlet), and
+    neighbours beyond the border are left out (Neumann). free [H, W] bool, values [H, W, C]."""
+    import scipy.sparse
+    import scipy.sparse.linalg
+
+    height, width = free.shape
+    ys, xs = np.nonzero(free)
+    index = -np.ones(free.shape, np.int64)
+    index[ys, xs] = np.arange(len(ys))
+    rows, cols, entries = [], [], []
+    diagonal = np.zeros(len(ys))
+    rhs = np.zeros((len(ys), values.shape[-1]))
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        ny, nx = ys + dy, xs + dx
+        inside = (ny >= 0) & (ny < height) & (nx >= 0) & (nx < width)
+        diagonal += inside
+        unknown = np.zeros_like(inside)
+        unknown[inside] = index[ny[inside], nx[inside]] >= 0
+        rows.append(np.nonzero(unknown)[0])
+        cols.append(index[ny[unknown], nx[unknown]])
+        entries.append(-np.ones(unknown.sum()))
+        pinned = inside & ~unknown
+        rhs[pinned] += values[ny[pinned], nx[pinned]]
+    rows.append(np.arange(len(ys)))
+    cols.append(np.arange(len(ys)))
+    entries.append(diagonal)
+    matrix = scipy.sparse.csc_matrix((np.concatenate(entries),
+                                      (np.concatenate(rows), np.concatenate(cols))),
+                                     shape=(len(ys), len(ys)))
+    solution = scipy.sparse.linalg.spsolve(matrix, rhs).reshape(len(ys), -1)
+    result = np.array(values, np.float64)
+    result[ys, xs] = solution
+    return result

@@ -254,7 +254,8 @@ class UpsampleMethodTest(tf.test.TestCase):
         target = _photo(2, 128, 128)
         hole = np.zeros((128, 128), bool)
         hole[32:64, 48:96] = True  # whole 2×2 blocks: the 64² mask is exact
-        method, = evaluate.build_methods(["crainpaint_upsample"], generator)
+        # The paper's paste (Fig. 6 compares plain up-sampling with CRA, both pasted).
+        method, = evaluate.build_methods(["crainpaint_upsample"], generator, seam="paste")
         composite, _ = evaluate.run_method(method, target, hole)
 
         known = np.where(hole[..., None], 0.0, target.astype(np.float64))
@@ -290,6 +291,24 @@ class GeometryOptionTest(tf.test.TestCase):
     def test_raises_unknown_geometry_error(self):
         with self.assertRaisesRegex(ValueError, "geometry must be one of"):
             evaluate.EvaluationConfig(geometry="stretch")
+
+    def test_seam_reaches_both_crainpaint_methods(self):
+        generator = _tiny_generator()
+        target = _photo(4, 96, 160)
+        hole = np.zeros((96, 160), bool)
+        hole[30:60, 50:110] = True
+        known = evaluate.zero_hole(target, hole)
+        for seam in ("paste", "poisson"):
+            crainpaint_method, upsample = evaluate.build_methods(
+                ["crainpaint", "crainpaint_upsample"], generator, seam=seam)
+            output, _ = evaluate.run_method(crainpaint_method, target, hole)
+            expected = crainpaint.inpaint(known, hole.astype(np.float32), generator, seam=seam)
+            self.assertAllEqual(output[hole], expected[hole])
+            # Without residuals the same seam applies: the two differ only by Eq. 4's term.
+            without, _ = evaluate.run_method(upsample, target, hole)
+            self.assertFalse(np.array_equal(without[hole], output[hole]))
+        with self.assertRaisesRegex(ValueError, "seam must be one of"):
+            evaluate.EvaluationConfig(seam="blur")
 
 
 def _sample(bin_name, **l1):

@@ -202,6 +202,14 @@ class InpaintCommandTest(tf.test.TestCase):
         # 0 is not the default: the rectangle's edge rows are partly hole at the network's size.
         self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
 
+    def test_seam_flag_reaches_the_library(self):
+        image, output = self.inpaint_one_photo(7, "--seam", "paste")
+        generator = load_pretrained(self.weights_dir)
+        expected = api.inpaint(image, self.hole, generator, seam="paste")
+        self.assertAllEqual(output, expected)
+        # "paste" is not the default seam: the default result differs inside the hole.
+        self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
+
     def test_size_mismatch_fails_and_names_both_sizes(self):
         folder = self.new_folder()
         image_path = os.path.join(folder, "photo.png")
@@ -447,6 +455,8 @@ class ChecksBeforeInferenceTest(tf.test.TestCase):
             batch.InpaintOptions(geometry="stretch")
         with self.assertRaisesRegex(ValueError, "hole_threshold"):
             batch.InpaintOptions(hole_threshold=1.5)
+        with self.assertRaisesRegex(ValueError, "seam"):
+            batch.InpaintOptions(seam="blur")
 
 
 class _FakeClock:
