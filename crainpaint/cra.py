@@ -16,7 +16,7 @@ Pipeline for one photo at its own resolution (no Python in the loop, dynamic hei
    hole cells and columns of usable context cells are computed;
 6. blurry image + aggregated residual is rounded, clipped and pasted into the original: every
    pixel outside the hole is a bit-exact copy of the input ("simply a copy of the original raw
-   input", Sec. 3.1). With ``seam="poisson"`` (the default; an addition, see ``CRAConfig``)
+   input", Sec. 3.1). With ``seam="poisson"`` (an addition, see ``CRAConfig``)
    the hole is Poisson-blended instead: the network's own output up-sampled + aggregated
    residual + the membrane interpolation of photo − up-sampled network output on the known
    pixels touching the hole (``crainpaint.membrane``).
@@ -44,9 +44,10 @@ DEFAULT_HOLE_THRESHOLD = 1.0
 # "paste": the paper's hard paste of blurry image + residual; "poisson": a Poisson blend of
 # the network's up-sampled output + residual (CRAConfig.seam). "poisson" gave lower in-hole L1
 # than "paste" in every bin of the validation photos, at their size and at 512²
-# (python experiments/evaluate.py --seam paste|poisson; model card, "by seam").
+# (python experiments/evaluate.py --seam paste|poisson; model card, "by seam"), but its
+# full-resolution membrane doubles the time of an 8K photo (README, "Scaling"): opt-in for now.
 SEAMS = ("paste", "poisson")
-DEFAULT_SEAM = "poisson"
+DEFAULT_SEAM = "paste"
 # Known fractions at or below this count as none (area resizing leaves rounding residue).
 _KNOWN_EPSILON = 1e-6
 # Longest side of the attention grid in "aspect" geometry, as a multiple of the short side's.
@@ -74,8 +75,8 @@ class CRAConfig:
             full resolution in every case: hole pixels of a network pixel that is not a hole
             take the up-sampled mean of the known pixels around them plus the aggregated
             residual.
-        seam: ``"paste"``: the paper's pipeline, blurry image + aggregated residual pasted
-            as it is (Sec. 3.1). ``"poisson"`` (default; an addition, gradient-domain
+        seam: ``"paste"`` (default): the paper's pipeline, blurry image + aggregated residual
+            pasted as it is (Sec. 3.1). ``"poisson"`` (an addition, gradient-domain
             compositing after Pérez et al. 2003): the hole cells take the network's own output
             up-sampled (not composited with the known pixels) + aggregated residual, plus the
             membrane interpolation of photo − up-sampled network output from the known pixels

@@ -7,6 +7,7 @@ memory, of the whole inpaint — network + CRA, decoding and encoding excluded �
 * crainpaint with each CRA geometry (``aspect``, the default, a 32×k grid; ``tile``, the photo
   squeezed onto the 32×32 grid; ``pad512``, the paper's literal padding); the network's share is
   timed at the input size the geometry gives it (512×912 for a 16:9 photo in ``aspect``);
+  ``crainpaint_aspect_poisson`` is ``aspect`` with the Poisson seam (``CRAConfig.seam``);
 * the generator run directly at full resolution (until it passes ``--fullres_limit_gib`` of
   memory or 10 minutes);
 * the original release's numpy post-processing, re-implemented (square resize, block average,
@@ -15,7 +16,7 @@ memory, of the whole inpaint — network + CRA, decoding and encoding excluded �
 
 Every measurement runs in a fresh subprocess, so memory figures do not mix. Run:
 
-    python experiments/benchmark_scaling.py                 # everything (≈ 10 min on 2 cores)
+    python experiments/benchmark_scaling.py                 # everything (≈ 11 min on 2 cores)
     python experiments/benchmark_scaling.py --sizes 512,1K --methods crainpaint_aspect,telea
 """
 
@@ -30,7 +31,8 @@ import time
 
 SIZES = {"512": (512, 512), "1K": (576, 1024), "2K": (1152, 2048), "4K": (2160, 3840),
          "8K": (4320, 7680)}
-METHODS = ("crainpaint_aspect", "crainpaint_tile", "crainpaint_pad512", "numpy_reference",
+METHODS = ("crainpaint_aspect", "crainpaint_tile", "crainpaint_pad512",
+           "crainpaint_aspect_poisson", "numpy_reference",
            "fullres_generator", "telea")
 DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "crainpaint", "pretrained", "demo")
@@ -128,6 +130,13 @@ def original_release_postprocess(image, mask, generator, multiple=None):
     return np.clip(np.round(result * blend + image * (1 - blend)), 0, 255).astype(np.uint8)
 
 
+def cra_options(method):
+    """(geometry, seam) of a ``crainpaint_<geometry>[_<seam>]`` method; the seam defaults to
+    the paper's paste."""
+    parts = method.split("_")[1:]
+    return parts[0], parts[1] if len(parts) > 1 else "paste"
+
+
 def worker(method, size_name):
     """Runs one measurement in this process and prints one JSON line."""
     import warnings
@@ -146,8 +155,9 @@ def worker(method, size_name):
             warnings.simplefilter("ignore", UntrainedWeightsWarning)
             generator = crainpaint.load_pretrained()
         if method.startswith("crainpaint_"):
-            geometry = method.split("_", 1)[1]
-            run = lambda: crainpaint.inpaint(image, mask, generator, geometry=geometry)
+            geometry, seam = cra_options(method)
+            run = lambda: crainpaint.inpaint(image, mask, generator, geometry=geometry,
+                                             seam=seam)
         elif method == "numpy_reference":
             run = lambda: original_release_postprocess(image, mask, generator)
         elif method == "fullres_generator":
@@ -187,7 +197,7 @@ def worker(method, size_name):
         input_height = input_width = generator.config.input_size
         if method.startswith("crainpaint_"):
             grid = cra.working_geometry(image.shape[0], image.shape[1], generator.config,
-                                        method.split("_", 1)[1])
+                                        cra_options(method)[0])
             input_height = int(grid[2]) * generator.config.cell_size
             input_width = int(grid[3]) * generator.config.cell_size
         hole = cv2.resize((mask > 127).astype(np.float32), (input_width, input_height),

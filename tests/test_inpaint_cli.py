@@ -203,11 +203,11 @@ class InpaintCommandTest(tf.test.TestCase):
         self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
 
     def test_seam_flag_reaches_the_library(self):
-        image, output = self.inpaint_one_photo(7, "--seam", "paste")
+        image, output = self.inpaint_one_photo(7, "--seam", "poisson")
         generator = load_pretrained(self.weights_dir)
-        expected = api.inpaint(image, self.hole, generator, seam="paste")
+        expected = api.inpaint(image, self.hole, generator, seam="poisson")
         self.assertAllEqual(output, expected)
-        # "paste" is not the default seam: the default result differs inside the hole.
+        # "poisson" is not the default seam: the default result differs inside the hole.
         self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
 
     def test_size_mismatch_fails_and_names_both_sizes(self):
