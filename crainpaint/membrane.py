@@ -1,21 +1,21 @@
 """Membrane interpolation for the Poisson seam of the CRA (an addition; not in the paper).
 
-Pasting the CRA fill into the photo leaves a seam: along the hole's edge the fill (blurry image
-+ aggregated residual) does not meet the photo. Gradient-domain compositing (Pérez et al.,
-"Poisson Image Editing", 2003) removes it by keeping the fill's gradients inside the hole and
-the photo's values on its boundary; the solution is the fill plus the harmonic (membrane)
-interpolation of the boundary mismatch (Farbman et al., "Coordinates for Instant Image
-Cloning", 2009). ``membrane_interpolation`` approximates that harmonic function with a
-pull-push pyramid (Gortler et al., "The Lumigraph", 1996) refined by Jacobi steps on every
-level, in graph ops with dynamic shapes.
+Pasting the CRA fill into the photo leaves a seam: along the hole's edge the fill (computed at
+the network's resolution, up-sampled, plus the aggregated residual) does not meet the photo.
+Gradient-domain compositing (Pérez et al., "Poisson Image Editing", 2003) removes it by keeping
+the fill's gradients inside the hole and the photo's values on its boundary; the solution is the
+fill plus the harmonic (membrane) interpolation of the boundary mismatch (Farbman et al.,
+"Coordinates for Instant Image Cloning", 2009). ``membrane_interpolation`` approximates that
+harmonic function with a pull-push pyramid (Gortler et al., "The Lumigraph", 1996) refined by
+Jacobi steps on every level, in graph ops with dynamic shapes.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
-# Levels of the pyramid: 2^16 pixels per side, beyond any photo we handle (levels past 1×1
-# cost nothing).
+# Levels of the pyramid: down to 1×1 for regions up to 2^16 pixels per side (levels past 1×1
+# cost nothing; a larger region keeps a coarsest level above 1×1, still correct near the hole).
 MAX_LEVELS = 16
 # Jacobi steps of Laplace's equation on every level after the push.
 DEFAULT_SMOOTHING_STEPS = 8

@@ -23,13 +23,13 @@ Methods (``--methods``):
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with
-  bilinear up-sampling; with ``--seam poisson`` the up-sampled network output is
-  Poisson-blended the same way). Implemented by handing ``crainpaint.cra.inpaint_image`` the generator
-  with its attention scores replaced by zeros, so every aggregated residual is exactly 0 and the
-  fill is the "large blurry image" of Sec. 3.1; the network itself is unchanged (its internal
-  attention transfer still uses the real scores). At 512² with a 512-px generator the two
-  crainpaint rows are identical by design: every usable context cell's residual is zero when
-  the photo is already at the network's size.
+  bilinear up-sampling; with ``--seam poisson`` the up-sampled network output is Poisson-blended
+  the same way). Implemented by handing ``crainpaint.cra.inpaint_image`` the generator with its
+  attention scores replaced by zeros, so every aggregated residual is exactly 0 and the fill is
+  the "large blurry image" of Sec. 3.1; the network itself is unchanged (its internal attention
+  transfer still uses the real scores). At 512² with a 512-px generator the two crainpaint rows
+  are identical by design: every usable context cell's residual is zero when the photo is
+  already at the network's size.
 * ``telea`` / ``navier_stokes``: ``cv2.inpaint`` (INPAINT_TELEA / INPAINT_NS) with radius
   ``--inpaint_radius`` (3).
 * ``generator_fullres``: the generator run directly on the whole image, mirror-padded to a
