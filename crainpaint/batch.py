@@ -43,7 +43,7 @@ class InpaintOptions:
         feather_px: width of an outward blend into the context (0 = hard paste, the default).
         hole_threshold: a network input pixel is a hole when more than this fraction of the
             photo pixels it covers are (`crainpaint.cra.CRAConfig`).
-        seam: "paste" (the paper's hard paste) or "poisson" (`crainpaint.cra.CRAConfig`).
+        seam: "poisson" (Poisson blend) or "paste" (the paper's; `crainpaint.cra.CRAConfig`).
         overwrite: replace an existing output file (never an input, whatever this says).
     """
 

@@ -14,12 +14,12 @@ Pipeline for one photo at its own resolution (no Python in the loop, dynamic hei
 5. context residuals (photo − blurry image) are aggregated into every hole cell with the scores
    (Eq. 4), over non-overlapping cells of (H/32)×(W/32) pixels that tile the photo; only rows of
    hole cells and columns of usable context cells are computed;
-6. blurry image + aggregated residual is rounded, clipped and pasted into the original: every
-   pixel outside the hole is a bit-exact copy of the input ("simply a copy of the original raw
-   input", Sec. 3.1). With ``seam="poisson"`` (an addition, see ``CRAConfig``)
-   the hole is Poisson-blended instead: the network's own output up-sampled + aggregated
-   residual + the membrane interpolation of photo − up-sampled network output on the known
-   pixels touching the hole (``crainpaint.membrane``).
+6. the fill is rounded, clipped and pasted into the original: every pixel outside the hole is
+   a bit-exact copy of the input ("simply a copy of the original raw input", Sec. 3.1). With
+   ``seam="paste"`` (the paper's) the fill is blurry image + aggregated residual; with
+   ``seam="poisson"`` (the default, an addition, see ``CRAConfig``) it is Poisson-blended: the
+   network's own output up-sampled + aggregated residual + the membrane interpolation of photo
+   − up-sampled network output on the known pixels touching the hole (``crainpaint.membrane``).
 """
 
 from __future__ import annotations
@@ -44,12 +44,15 @@ DEFAULT_HOLE_THRESHOLD = 1.0
 # "paste": the paper's hard paste of blurry image + residual; "poisson": a Poisson blend of
 # the network's up-sampled output + residual (CRAConfig.seam). "poisson" gave lower in-hole L1
 # than "paste" in every bin of the validation photos, at their size and at 512²
-# (python experiments/evaluate.py --seam paste|poisson; model card, "by seam"), but its
-# full-resolution membrane doubles the time of an 8K photo (README, "Scaling"): opt-in for now.
+# (python experiments/evaluate.py --seam paste|poisson; model card, "by seam"), for 0.1 s more
+# at 8K (README, "Scaling").
 SEAMS = ("paste", "poisson")
-DEFAULT_SEAM = "paste"
+DEFAULT_SEAM = "poisson"
 # Known fractions at or below this count as none (area resizing leaves rounding residue).
 _KNOWN_EPSILON = 1e-6
+# Longest side of the grid the Poisson seam's membrane is solved on (seam_correction): larger
+# boxes are solved on blocks of pixels and up-sampled, so its cost stops growing with the photo.
+MEMBRANE_MAX_SIDE = 512
 # Longest side of the attention grid in "aspect" geometry, as a multiple of the short side's.
 MAX_ASPECT_CELLS_FACTOR = 4
 
@@ -75,8 +78,8 @@ class CRAConfig:
             full resolution in every case: hole pixels of a network pixel that is not a hole
             take the up-sampled mean of the known pixels around them plus the aggregated
             residual.
-        seam: ``"paste"`` (default): the paper's pipeline, blurry image + aggregated residual
-            pasted as it is (Sec. 3.1). ``"poisson"`` (an addition, gradient-domain
+        seam: ``"paste"``: the paper's pipeline, blurry image + aggregated residual pasted
+            as it is (Sec. 3.1). ``"poisson"`` (default; an addition, gradient-domain
             compositing after Pérez et al. 2003): the hole cells take the network's own output
             up-sampled (not composited with the known pixels) + aggregated residual, plus the
             membrane interpolation of photo − up-sampled network output from the known pixels
@@ -194,10 +197,10 @@ class _Upsampler:
             self.padded, boxes, tf.zeros_like(indices), tf.stack([self.cell_height,
                                                                    self.cell_width]))
 
-    def region(self, top, left, height, width):
-        """The rows [top, top + height) and columns [left, left + width) of the blurry image."""
-        boxes = self._boxes(top, left, height, width)[tf.newaxis]
-        return tf.image.crop_and_resize(self.padded, boxes, [0], tf.stack([height, width]))[0]
+    def points(self, rows, cols):
+        """[N, C] values of the blurry image at the output pixels (rows[n], cols[n])."""
+        boxes = self._boxes(rows, cols, 1, 1)
+        return tf.image.crop_and_resize(self.padded, boxes, tf.zeros_like(rows), [1, 1])[:, 0, 0]
 
 
 def aggregate_residuals(known, upsampler, weights, grid_height, grid_width, cell_height,
@@ -281,28 +284,49 @@ def inpaint_image(image, hole, generator, config=CRAConfig()):
 
 
 def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell_height,
-                    cell_width):
-    """The Poisson seam: [K, ch, cw, 3] to add to the fill of the K hole cells (zero outside
-    the hole).
+                    cell_width, max_side=None):
+    """The Poisson seam: [K, ch, cw, 3] to add to the fill of the K hole cells (outside the
+    hole, which only ``feather_px`` reads, the membrane's smooth continuation of the ring).
 
-    The mismatch photo − ``base`` (an ``_Upsampler``) on the boundary ring (known pixels
-    touching the hole) is interpolated into the hole as a membrane (``crainpaint.membrane``),
-    on the hole cells' bounding box grown by one cell, which holds every ring pixel.
+    The mismatch photo − ``base`` (an ``_Upsampler``) is read on the boundary ring only (known
+    pixels touching the hole) and interpolated into the hole as a membrane
+    (``crainpaint.membrane``) over the hole cells' bounding box grown by one cell, which holds
+    every ring pixel. A box wider or taller than ``max_side`` (default ``MEMBRANE_MAX_SIDE``)
+    is solved on blocks of F × F pixels (F a power of two; a block is pinned to the mean
+    mismatch of its ring pixels) and up-sampled bilinearly, cell by cell, so the cost stays
+    bounded at any resolution.
     """
+    max_side = max_side or MEMBRANE_MAX_SIDE
     rows, cols = hole_cells // grid_width, hole_cells % grid_width
-    top = tf.maximum(tf.reduce_min(rows) - 1, 0) * cell_height
+    first_row, first_col = tf.maximum(tf.reduce_min(rows) - 1, 0), tf.maximum(
+        tf.reduce_min(cols) - 1, 0)
+    top, left = first_row * cell_height, first_col * cell_width
     bottom = tf.minimum(tf.reduce_max(rows) + 2, grid_height) * cell_height
-    left = tf.maximum(tf.reduce_min(cols) - 1, 0) * cell_width
     right = tf.minimum(tf.reduce_max(cols) + 2, grid_width) * cell_width
-    region_hole = hole[top:bottom, left:right]
-    ring = tf.cast(boundary_ring(region_hole), tf.float32)
-    mismatch = (tf.cast(known[top:bottom, left:right], tf.float32)
-                - base.region(top, left, bottom - top, right - left))
-    correction = membrane_interpolation(mismatch * ring[..., tf.newaxis], ring)
-    correction *= tf.cast(region_hole, tf.float32)[..., tf.newaxis]
-    indices = (_cell_pixel_indices(hole_cells, grid_width, cell_height, cell_width)
-               - tf.stack([top, left]))
-    return tf.gather_nd(correction, indices)
+    height, width = bottom - top, right - left
+
+    ring = tf.cast(tf.where(boundary_ring(hole[top:bottom, left:right])), tf.int32)
+    mismatch = (tf.cast(tf.gather_nd(known, ring + tf.stack([top, left])), tf.float32)
+                - base.points(ring[:, 0] + top, ring[:, 1] + left))
+
+    # The smallest power of two that brings the box within max_side (odd block sizes, which
+    # the pyramid's 2 × 2 reductions do not nest into, were less accurate).
+    factor = tf.while_loop(lambda f: tf.maximum(height, width) > f * max_side,
+                           lambda f: (2 * f,), (tf.constant(1),))[0]
+    coarse_height, coarse_width = (height + factor - 1) // factor, (width + factor - 1) // factor
+    blocks = ring // factor
+    sums = tf.scatter_nd(blocks, mismatch, tf.stack([coarse_height, coarse_width, 3]))
+    counts = tf.scatter_nd(blocks, tf.ones_like(mismatch[:, 0]),
+                           tf.stack([coarse_height, coarse_width]))
+    coarse = membrane_interpolation(tf.math.divide_no_nan(sums, counts[..., tf.newaxis]),
+                                    tf.minimum(counts, 1.0),
+                                    levels=(max_side - 1).bit_length() + 1)
+
+    # Block (i, j) covers pixels [iF, iF + F) × [jF, jF + F): up-sampling it as an image of
+    # (coarse · F) pixels puts its value at the block's centre, as the pooling did.
+    local_cells = (rows - first_row) * (width // cell_width) + cols - first_col
+    return _Upsampler(coarse, coarse_height * factor, coarse_width * factor,
+                      width // cell_width, cell_height, cell_width).cells(local_cells)
 
 
 def _cell_pixel_indices(cells, grid_width, cell_height, cell_width):

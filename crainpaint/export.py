@@ -463,7 +463,7 @@ def _define_flags():
                        "into the full-resolution signatures (crainpaint.cra.CRAConfig).",
                        lower_bound=0.0, upper_bound=1.0)
     flags.DEFINE_enum("seam", CRAConfig().seam, list(SEAMS), "CRA seam baked into the "
-                      "full-resolution signatures: paste (the paper's) or poisson.")
+                      "full-resolution signatures: poisson or paste (the paper's).")
     flags.mark_flag_as_required("export_dir")
 
 

@@ -85,9 +85,9 @@ def define_flags(flag_values=None) -> None:
                        "pixels it covers are (0 = any, 1 = all; the hole is filled at full "
                        "resolution either way).", lower_bound=0.0, upper_bound=1.0,
                        flag_values=flag_values)
-    flags.DEFINE_enum("seam", cra.DEFAULT_SEAM, list(cra.SEAMS), "paste: the fill as the paper "
-                      "pastes it; poisson: the fill plus the membrane interpolation of its "
-                      "mismatch with the photo along the hole's edge (no seam).",
+    flags.DEFINE_enum("seam", cra.DEFAULT_SEAM, list(cra.SEAMS), "poisson: the fill plus the "
+                      "membrane interpolation of its mismatch with the photo along the hole's "
+                      "edge (no seam); paste: the fill as the paper pastes it.",
                       flag_values=flag_values)
     flags.DEFINE_bool("overwrite", False, "Replace existing output files (never an input).",
                       flag_values=flag_values)

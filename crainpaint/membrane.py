@@ -34,8 +34,8 @@ def _neighbour_mean(values):
     return 0.25 * (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:])
 
 
-def _level(values, weights, level, smoothing_steps):
-    if level == MAX_LEVELS:
+def _level(values, weights, level, smoothing_steps, levels):
+    if level == levels:
         return values
     height, width = tf.shape(values)[0], tf.shape(values)[1]
     half_height, half_width = (height + 1) // 2, (width + 1) // 2
@@ -46,7 +46,7 @@ def _level(values, weights, level, smoothing_steps):
     value_sums = tf.reduce_sum(
         tf.reshape(weighted, [half_height, 2, half_width, 2, -1]), axis=[1, 3])
     coarse = _level(tf.math.divide_no_nan(value_sums, weight_sums[..., tf.newaxis]),
-                    tf.minimum(weight_sums, 1.0), level + 1, smoothing_steps)
+                    tf.minimum(weight_sums, 1.0), level + 1, smoothing_steps, levels)
     up = tf.image.resize(coarse[tf.newaxis], tf.stack([2 * half_height, 2 * half_width]),
                          "bilinear")[0, :height, :width]
     pinned = weights[..., tf.newaxis]
@@ -56,7 +56,8 @@ def _level(values, weights, level, smoothing_steps):
     return result
 
 
-def membrane_interpolation(values, weights, smoothing_steps=DEFAULT_SMOOTHING_STEPS):
+def membrane_interpolation(values, weights, smoothing_steps=DEFAULT_SMOOTHING_STEPS,
+                           levels=MAX_LEVELS):
     """A smooth [H, W, C] field equal to ``values`` where ``weights`` is 1 and approximately
     harmonic (Δf = 0) elsewhere, by pull-push with Jacobi smoothing.
 
@@ -64,9 +65,10 @@ def membrane_interpolation(values, weights, smoothing_steps=DEFAULT_SMOOTHING_ST
         values: float32 [H, W, C]; only read where ``weights`` > 0.
         weights: float32 [H, W] in [0, 1]; 1 pins the value, 0 leaves it free.
         smoothing_steps: Jacobi steps per pyramid level (more: closer to harmonic, slower).
+        levels: pyramid levels; 1 + ⌈log2(longest side)⌉ reach 1×1 (fewer trace faster).
     Returns:
         float32 [H, W, C]. A constant on the pinned pixels gives that constant everywhere.
     """
     values = tf.convert_to_tensor(values, tf.float32)
     weights = tf.convert_to_tensor(weights, tf.float32)
-    return _level(values, weights, 0, smoothing_steps)
+    return _level(values, weights, 0, smoothing_steps, levels)

@@ -1,13 +1,15 @@
 """How inpainting cost grows with the photo: crainpaint's CRA against the alternatives.
 
 For 512², 1K, 2K, 4K and 8K photos (the bundled demo photo and mask, resized) this prints, in one
-run, the seconds of the first call (tracing included) and of a warm call, and the peak resident
-memory, of the whole inpaint — network + CRA, decoding and encoding excluded — for:
+run, the seconds of the first call (tracing included) and of a warm call (the best of
+``WARM_CALLS``), and the peak resident memory, of the whole inpaint — network + CRA, decoding
+and encoding excluded — for:
 
 * crainpaint with each CRA geometry (``aspect``, the default, a 32×k grid; ``tile``, the photo
   squeezed onto the 32×32 grid; ``pad512``, the paper's literal padding); the network's share is
   timed at the input size the geometry gives it (512×912 for a 16:9 photo in ``aspect``);
-  ``crainpaint_aspect_poisson`` is ``aspect`` with the Poisson seam (``CRAConfig.seam``);
+  each with the default Poisson seam (``CRAConfig.seam``); ``crainpaint_aspect_paste`` is
+  ``aspect`` with the paper's paste;
 * the generator run directly at full resolution (until it passes ``--fullres_limit_gib`` of
   memory or 10 minutes);
 * the original release's numpy post-processing, re-implemented (square resize, block average,
@@ -16,7 +18,7 @@ memory, of the whole inpaint — network + CRA, decoding and encoding excluded �
 
 Every measurement runs in a fresh subprocess, so memory figures do not mix. Run:
 
-    python experiments/benchmark_scaling.py                 # everything (≈ 11 min on 2 cores)
+    python experiments/benchmark_scaling.py                 # everything (≈ 12 min on 2 cores)
     python experiments/benchmark_scaling.py --sizes 512,1K --methods crainpaint_aspect,telea
 """
 
@@ -32,11 +34,14 @@ import time
 SIZES = {"512": (512, 512), "1K": (576, 1024), "2K": (1152, 2048), "4K": (2160, 3840),
          "8K": (4320, 7680)}
 METHODS = ("crainpaint_aspect", "crainpaint_tile", "crainpaint_pad512",
-           "crainpaint_aspect_poisson", "numpy_reference",
+           "crainpaint_aspect_paste", "numpy_reference",
            "fullres_generator", "telea")
 DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "crainpaint", "pretrained", "demo")
 FULLRES_TIMEOUT_S = 600
+# Warm calls per measurement, the best one counts: post-processing (warm − network) is a few
+# hundredths of a second at 512², where two calls left it to the machine's noise.
+WARM_CALLS = 5
 
 
 def cpu_model():
@@ -132,9 +137,11 @@ def original_release_postprocess(image, mask, generator, multiple=None):
 
 def cra_options(method):
     """(geometry, seam) of a ``crainpaint_<geometry>[_<seam>]`` method; the seam defaults to
-    the paper's paste."""
+    the library's (``crainpaint.cra.DEFAULT_SEAM``)."""
+    from crainpaint import cra
+
     parts = method.split("_")[1:]
-    return parts[0], parts[1] if len(parts) > 1 else "paste"
+    return parts[0], parts[1] if len(parts) > 1 else cra.DEFAULT_SEAM
 
 
 def worker(method, size_name):
@@ -180,7 +187,7 @@ def worker(method, size_name):
     run()
     record["first_s"] = time.perf_counter() - start
     warm = []
-    for _ in range(2 if method != "fullres_generator" else 1):
+    for _ in range(WARM_CALLS if method != "fullres_generator" else 1):
         start = time.perf_counter()
         run()
         warm.append(time.perf_counter() - start)
@@ -208,7 +215,7 @@ def worker(method, size_name):
                   tf.constant(hole[None, ..., None].astype(np.float32)))
         network(*inputs)
         times = []
-        for _ in range(2):
+        for _ in range(WARM_CALLS):
             start = time.perf_counter()
             network(*inputs).numpy()
             times.append(time.perf_counter() - start)

@@ -18,8 +18,8 @@ Methods (``--methods``):
   aspect ratio; "tile" squeezes each axis to the network input; "pad512" is the paper's padding)
   and the hole threshold of ``--hole_threshold`` (1 by default: a network pixel is a hole only
   when every photo pixel it covers is; 0 = when any is) and the seam of ``--seam``
-  ("paste", the default, is the paper's pipeline: blurry image + residual pasted as it is;
-  "poisson" Poisson-blends the network's up-sampled output + residual into the photo).
+  ("poisson", the default, Poisson-blends the network's up-sampled output + residual into the
+  photo; "paste" is the paper's pipeline: blurry image + residual pasted as it is).
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with

@@ -1,5 +1,7 @@
 """Contextual Residual Aggregation (Sec. 3.1, 3.2.3, Eq. 4) against a numpy reference."""
 
+from unittest import mock
+
 import cv2
 import keras
 import numpy as np
@@ -220,6 +222,21 @@ class ResidualAggregationTest(tf.test.TestCase):
         self.assertLess(difference.mean(), 2.0)
         self.assertGreater(change.mean(), 10 * difference.mean())
         self.assertAllEqual(output[~inside], self.image[~inside])
+
+    def test_poisson_seam_solved_on_blocks_stays_near_the_exact_membrane(self):
+        # The hole's box is 192×128 px; a 48-px limit solves its membrane on 4×4-px blocks.
+        stub = StubGenerator(hand_made_scores(), smooth_refined())
+        full = self._run(self.image, self.hole, stub, seam="poisson")
+        with mock.patch.object(cra, "MEMBRANE_MAX_SIDE", 48):
+            blocks = self._run(self.image, self.hole, stub, seam="poisson")
+        expected, _, _ = numpy_cra(self.image, self.hole, stub.scores, stub.refined,
+                                   seam="poisson")
+        inside = self.hole > 0
+        difference = np.abs(blocks[inside].astype(int) - expected[inside].astype(int))
+        # Measured: 2.6 grey levels on average (1.4 solved on pixels; the paste: 33.9).
+        self.assertLess(difference.mean(), 3.0)
+        self.assertGreater(np.abs(blocks[inside].astype(int) - full[inside]).max(), 0)
+        self.assertAllEqual(blocks[~inside], self.image[~inside])
 
     def test_poisson_seam_meets_the_photo_along_the_hole_edge(self):
         # A smooth ramp, and a network that fills with a far-off grey: pasted, the fill jumps

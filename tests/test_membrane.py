@@ -74,3 +74,16 @@ class MembraneInterpolationTest(tf.test.TestCase):
     def test_no_pinned_pixel_gives_zero(self):
         output = membrane.membrane_interpolation(np.ones((9, 11, 3)), np.zeros((9, 11)))
         self.assertAllEqual(output, np.zeros((9, 11, 3)))
+
+    def test_levels_that_reach_one_pixel_equal_the_full_pyramid(self):
+        # The 72×90 field halves to 1×1 in 7 steps: 8 levels (1 + ⌈log2 90⌉, as the CRA
+        # passes) hold the whole pyramid; 3 stop at 18×23 and give a different field.
+        hole = blob_hole(seed=6)
+        values, ring = ring_values(hole, seed=7)
+        weights = ring.astype(np.float32)
+        full = membrane.membrane_interpolation(values, weights).numpy()
+        self.assertAllClose(membrane.membrane_interpolation(values, weights, levels=8), full,
+                            atol=1e-5)
+        self.assertGreater(np.abs(
+            membrane.membrane_interpolation(values, weights, levels=3).numpy() - full).max(),
+            1e-3)

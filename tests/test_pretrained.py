@@ -80,7 +80,7 @@ class BundledModelTest(tf.test.TestCase):
                 errors.append(np.abs(output.astype(float) - crop)[hole[..., 0]].mean())
             return np.mean(errors)
 
-        # "paste" (the default) shows the network alone; "poisson" corrects it at the edge.
+        # "paste" (the paper's) shows the network alone; "poisson" corrects it at the edge.
         for seam in cra.SEAMS:
             trained_l1, untrained_l1 = mean_hole_l1(trained, seam), mean_hole_l1(untrained, seam)
             self.assertLess(trained_l1, 0.7 * untrained_l1,
