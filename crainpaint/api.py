@@ -7,6 +7,7 @@ the graph by ``imaging.hole_from_mask``, the rule the SavedModel export uses too
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 
 import numpy as np
@@ -58,8 +59,8 @@ def _as_mask(mask, image_shape):
     return mask
 
 
-def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=cra.DEFAULT_GEOMETRY,
-            feather_px=0, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam=cra.DEFAULT_SEAM):
+def inpaint(image, mask, model=None, *, mask_convention="white_hole", config=None,
+            geometry=None, feather_px=None, hole_threshold=None, seam=None):
     """Fills the hole of ``image`` with the generator and CRA (Sec. 3.1).
 
     Args:
@@ -69,7 +70,10 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=c
             uint8/uint16 gray, RGB or RGBA mask read with ``mask_convention`` (white = hole by
             default), thresholded at half range.
         model: a ``crainpaint.models.Generator``; the bundled one when None.
-        geometry / feather_px / hole_threshold / seam: see ``crainpaint.cra.CRAConfig``.
+        config: a ``crainpaint.cra.CRAConfig`` (default: ``CRAConfig()``; the paper's
+            pipeline: ``CRAConfig.paper()``).
+        geometry / feather_px / hole_threshold / seam: when given, replace that field of
+            ``config`` (see ``crainpaint.cra.CRAConfig``).
     Returns:
         An array of the image's shape and dtype; pixels outside the hole are the input's.
     """
@@ -84,8 +88,15 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", geometry=c
         raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
                          f"{mask_convention!r}.")
     mask = _as_mask(mask, image.shape)
-    config = cra.CRAConfig(geometry=geometry, feather_px=feather_px,
-                           hole_threshold=hole_threshold, seam=seam)
+    if config is None:
+        config = cra.CRAConfig()
+    if not isinstance(config, cra.CRAConfig):
+        raise TypeError(f"config must be a crainpaint.cra.CRAConfig, got {type(config).__name__}.")
+    overrides = {name: value for name, value in (
+        ("geometry", geometry), ("feather_px", feather_px), ("hole_threshold", hole_threshold),
+        ("seam", seam)) if value is not None}
+    if overrides:
+        config = dataclasses.replace(config, **overrides)
     if model is None:
         from crainpaint.pretrained import load_pretrained
         model = load_pretrained()

@@ -48,6 +48,20 @@ DEFAULT_HOLE_THRESHOLD = 1.0
 # at 8K (README, "Scaling").
 SEAMS = ("paste", "poisson")
 DEFAULT_SEAM = "poisson"
+# Eq. 4 over every usable source with the ACM's scores as they are (the paper's) unless a hole
+# cell keeps only its top-k sources (CRAConfig.residual_top_k), with the scores raised to
+# ``residual_sharpness`` and renormalised, and, with ``residual_blend``, the transplants of the
+# neighbouring hole cells cross-faded over each cell.
+DEFAULT_RESIDUAL_TOP_K = 0
+DEFAULT_RESIDUAL_SHARPNESS = 1.0
+DEFAULT_RESIDUAL_BLEND = 0.0
+# The blurry image the residuals are taken against: the network's output up-sampled (1, the
+# paper's) or first averaged over s × s of its pixels (CRAConfig.residual_scale).
+RESIDUAL_SCALES = (1, 2, 4, 8)
+DEFAULT_RESIDUAL_SCALE = 1
+# Hole cells whose transplanted residuals are gathered at once by the top-k aggregation: bounds
+# its memory (at 8K a cell is 135² pixels; 16 cells × 9 neighbours × 4 sources ≈ 130 MB).
+_TOP_K_CHUNK = 16
 # Known fractions at or below this count as none (area resizing leaves rounding residue).
 _KNOWN_EPSILON = 1e-6
 # Longest side of the grid the Poisson seam's membrane is solved on (seam_correction): larger
@@ -85,12 +99,47 @@ class CRAConfig:
             membrane interpolation of photo − up-sampled network output from the known pixels
             touching the hole, so the fill meets the photo along its edge and the network's
             local colour error, measured there, is corrected inside, fading with distance.
+        residual_top_k: sources aggregated per hole cell in Eq. 4. 0 (the paper's): every
+            usable context cell, weighted by its score. k ≥ 1: only the k best-scoring ones,
+            their weights renormalised to sum to 1, so one patch's detail is transplanted
+            instead of cancelling out in an average of many.
+        residual_sharpness: the scores are raised to this power before they are used and
+            renormalised to sum to 1 (1 = the paper's scores as they are; p is the same as
+            multiplying the ACM's softmax scale of 10 by p).
+        residual_blend: with top-k sources, the width (in cells, up to 1) of a cross-fade
+            across each boundary between hole cells: there a pixel mixes its own cell's
+            transplant with the neighbouring hole cell's, whose source is read at the same
+            offset (the neighbour's source patch continued across the boundary), so the hole
+            shows no cell-sized blocks; 1 = bilinear between cell centres. 0 (the paper's):
+            each cell takes its own aggregate over its own pixels.
+        residual_scale: the blurry image of Eq. 4 (the base the residuals are measured from
+            and added to) is the network's output up-sampled (1, the paper's) or first averaged
+            over s × s of its pixels (2, 4 or 8), so the residuals, and what a hole cell
+            transplants from its source, hold structure up to s network pixels across, not
+            only what is finer than the network's resolution. Needed for texture where the
+            photo is close to the network's size and its residuals are nearly empty.
     """
 
     geometry: str = DEFAULT_GEOMETRY
     feather_px: int = 0
     hole_threshold: float = DEFAULT_HOLE_THRESHOLD
     seam: str = DEFAULT_SEAM
+    residual_top_k: int = DEFAULT_RESIDUAL_TOP_K
+    residual_sharpness: float = DEFAULT_RESIDUAL_SHARPNESS
+    residual_blend: float = DEFAULT_RESIDUAL_BLEND
+    residual_scale: int = DEFAULT_RESIDUAL_SCALE
+
+    @classmethod
+    def paper(cls, **overrides):
+        """Every option at the paper's choice (Sec. 3.1, 4.1): mirrored padding to multiples of
+        the network input, a network pixel is a hole when any photo pixel it covers is, Eq. 4
+        over every source with the scores as they are, non-overlapping cells, hard paste of
+        blurry image + residual. ``overrides`` replace single fields."""
+        fields = dict(geometry="pad512", feather_px=0, hole_threshold=0.0, seam="paste",
+                      residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
+                      residual_scale=1)
+        fields.update(overrides)
+        return cls(**fields)
 
     def __post_init__(self):
         if self.geometry not in GEOMETRIES:
@@ -104,6 +153,27 @@ class CRAConfig:
                              f"{self.hole_threshold!r}.")
         if self.seam not in SEAMS:
             raise ValueError(f"seam must be one of {SEAMS}, got {self.seam!r}.")
+        if (isinstance(self.residual_top_k, bool) or not isinstance(self.residual_top_k, int)
+                or self.residual_top_k < 0):
+            raise ValueError(f"residual_top_k must be an int >= 0 (0 = every source, the "
+                             f"paper's), got {self.residual_top_k!r}.")
+        if (isinstance(self.residual_sharpness, bool)
+                or not isinstance(self.residual_sharpness, (int, float))
+                or not 0.0 < self.residual_sharpness <= 64.0):
+            raise ValueError(f"residual_sharpness must be a number in (0, 64] (1 = the "
+                             f"paper's scores), got {self.residual_sharpness!r}.")
+        if (isinstance(self.residual_blend, bool)
+                or not isinstance(self.residual_blend, (int, float))
+                or not 0.0 <= self.residual_blend <= 1.0):
+            raise ValueError(f"residual_blend must be a number in [0, 1] (0 = no cross-fade, "
+                             f"the paper's), got {self.residual_blend!r}.")
+        if self.residual_scale not in RESIDUAL_SCALES:
+            raise ValueError(f"residual_scale must be one of {RESIDUAL_SCALES} (1 = the "
+                             f"paper's), got {self.residual_scale!r}.")
+        if self.residual_blend and self.residual_top_k == 0:
+            raise ValueError("residual_blend needs residual_top_k >= 1: the blended aggregation "
+                             "reads a few sources per hole cell; set residual_top_k (e.g. 4) "
+                             "or residual_blend=0.")
 
 
 def _round_up(value, multiple):
@@ -238,6 +308,119 @@ def aggregate_residuals(known, upsampler, weights, grid_height, grid_width, cell
     return tf.reshape(total, [hole_count, cell_height, cell_width, 3])
 
 
+def sharpen_weights(weights, sharpness):
+    """Raises [K, N] scores to ``sharpness`` and renormalises each nonzero row to sum to 1."""
+    if sharpness != 1.0:
+        weights = tf.pow(weights, sharpness)
+    return tf.math.divide_no_nan(weights, tf.reduce_sum(weights, axis=1, keepdims=True))
+
+
+def _blend_weights(size, offsets, width):
+    """[len(offsets), size] weight of the cell at offset d for each pixel of a cell.
+
+    A pixel at relative position f = (p + 0.5) / size − 0.5 from its cell's centre (in cells)
+    takes o(f) = clip(1/2 + (1/2 − |f|) / width, 0, 1) from its own cell and 1 − o(f) from the
+    neighbour on its side: a cross-fade ``width`` cells wide centred on the cell boundary
+    (1 = bilinear between the cell centres); the weights sum to 1.
+    """
+    position = (tf.cast(tf.range(size), tf.float32) + 0.5) / tf.cast(size, tf.float32) - 0.5
+    own = tf.clip_by_value(0.5 + (0.5 - tf.abs(position)) / width, 0.0, 1.0)
+    side = tf.sign(position)
+    rows = [own if offset == 0 else (1.0 - own) * tf.cast(side == offset, tf.float32)
+            for offset in offsets]
+    return tf.stack(rows)
+
+
+def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_width,
+                    cell_height, cell_width, top_k, blend, blend_width=1.0):
+    """Eq. 4 with the ``top_k`` best sources of each hole cell, optionally blended across cells.
+
+    Without ``blend``: R_j = Σ_t w_jt R_{i_t} over hole cell j's top-k sources i_t (weights
+    renormalised). With ``blend``: a pixel p of hole cell j takes Σ_n b_n(p) T_n(p) / Σ_n b_n(p)
+    over j and its eight neighbours n that are hole cells, b_n the bilinear weight of n's
+    centre at p and T_n(p) = Σ_t w_nt R(i_nt − (n − j))(p): neighbour n's sources read one
+    cell over, i.e. n's source patch continued across the cell boundary, so transplants
+    cross-fade instead of meeting at block edges. A usable source's eight neighbours hold no
+    hole pixel (``valid_source_mask`` uses 3×3 patches), so every residual read is of context;
+    reads that fall off the grid are dropped and the rest renormalised.
+
+    Args:
+        known: [gh·ch, gw·cw, 3] working image with the hole zeroed.
+        upsampler: the ``_Upsampler`` of the blurry image.
+        weights: [K, gh·gw] scores of the K hole cells (zero for unusable sources), already
+            sharpened and normalised.
+        hole_cells: [K] flat grid indices of the hole cells (rows of ``weights``).
+        top_k: sources per hole cell (≥ 1).
+        blend: cross-fade the transplants of neighbouring hole cells.
+        blend_width: width of the cross-fade across a cell boundary, in cells (1 = bilinear
+            between cell centres; narrower keeps more of each cell a single transplant, whose
+            detail an average of two unrelated transplants would halve in the middle).
+    Returns:
+        [K, ch, cw, 3] aggregated residuals.
+    """
+    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)] if blend else [(0, 0)]
+    offset_y = tf.constant([o[0] for o in offsets], tf.int32)
+    offset_x = tf.constant([o[1] for o in offsets], tf.int32)
+    cells = grid_height * grid_width
+    hole_count = tf.shape(hole_cells)[0]
+    top_k = tf.minimum(top_k, cells)
+    values, sources = tf.math.top_k(weights, k=top_k, sorted=False)  # [K, k]
+
+    # Row of each hole cell's neighbour at every offset ([K, O]), -1 when it is no hole cell.
+    rows, cols = hole_cells // grid_width, hole_cells % grid_width
+    neighbour_rows = rows[:, tf.newaxis] + offset_y[tf.newaxis]
+    neighbour_cols = cols[:, tf.newaxis] + offset_x[tf.newaxis]
+    in_grid = ((neighbour_rows >= 0) & (neighbour_rows < grid_height)
+               & (neighbour_cols >= 0) & (neighbour_cols < grid_width))
+    row_of_cell = tf.tensor_scatter_nd_update(tf.fill([cells], -1), hole_cells[:, tf.newaxis],
+                                              tf.range(hole_count))
+    neighbour = tf.gather(row_of_cell, tf.where(
+        in_grid, neighbour_rows * grid_width + neighbour_cols, 0))
+    neighbour = tf.where(in_grid, neighbour, -1)
+
+    # The neighbour's sources, read one offset back ([K, O, k]).
+    safe = tf.maximum(neighbour, 0)
+    source = tf.gather(sources, safe)
+    weight = tf.gather(values, safe)
+    read_rows = source // grid_width - offset_y[tf.newaxis, :, tf.newaxis]
+    read_cols = source % grid_width - offset_x[tf.newaxis, :, tf.newaxis]
+    readable = ((read_rows >= 0) & (read_rows < grid_height) & (read_cols >= 0)
+                & (read_cols < grid_width) & (neighbour >= 0)[..., tf.newaxis] & (weight > 0.0))
+    weight = tf.where(readable, weight, 0.0)
+    weight = tf.math.divide_no_nan(weight, tf.reduce_sum(weight, axis=-1, keepdims=True))
+    read = tf.where(readable, read_rows * grid_width + read_cols, 0)
+    present = tf.cast(tf.reduce_sum(weight, axis=-1) > 0.0, tf.float32)  # [K, O]
+
+    blend_y = _blend_weights(cell_height, [o[0] for o in offsets], blend_width)  # [O, ch]
+    blend_x = _blend_weights(cell_width, [o[1] for o in offsets], blend_width)  # [O, cw]
+    blend_map = blend_y[:, :, tf.newaxis] * blend_x[:, tf.newaxis, :]  # [O, ch, cw]
+    cell_view = tf.reshape(tf.transpose(tf.reshape(
+        known, [grid_height, cell_height, grid_width, cell_width, 3]), [0, 2, 1, 3, 4]),
+        [cells, cell_height, cell_width, 3])
+    offset_count = len(offsets)
+
+    def chunk(start):
+        end = tf.minimum(start + _TOP_K_CHUNK, hole_count)
+        chunk_read = tf.reshape(read[start:end], [-1])
+        residual = (tf.cast(tf.gather(cell_view, chunk_read), tf.float32)
+                    - upsampler.cells(chunk_read))
+        residual = tf.reshape(residual, [end - start, offset_count, top_k, cell_height,
+                                         cell_width, 3])
+        transplant = tf.einsum("bok,bokyxc->boyxc", weight[start:end], residual)
+        cover = present[start:end, :, tf.newaxis, tf.newaxis] * blend_map[tf.newaxis]
+        return tf.math.divide_no_nan(
+            tf.einsum("boyx,boyxc->byxc", cover, transplant),
+            tf.reduce_sum(cover, axis=1)[..., tf.newaxis])
+
+    chunks = (hole_count + _TOP_K_CHUNK - 1) // _TOP_K_CHUNK
+    parts = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
+    _, parts = tf.while_loop(
+        lambda index, _: index < chunks,
+        lambda index, parts: (index + 1, parts.write(index, chunk(index * _TOP_K_CHUNK))),
+        (tf.constant(0), parts))
+    return tf.reshape(parts.concat(), [hole_count, cell_height, cell_width, 3])
+
+
 def _feather(result, image, hole, feather_px):
     """Blends ``result`` into ``image`` over ``feather_px`` context pixels around the hole.
 
@@ -340,15 +523,9 @@ def _cell_pixel_indices(cells, grid_width, cell_height, cell_width):
     return tf.stack([rows, cols], axis=-1)
 
 
-def _inpaint(image, hole, generator, config, hole_only=True):
-    """CRA for a photo with at least one hole pixel; returns the pasted uint8 result.
-
-    With ``hole_only`` false, every pixel of the hole cells takes the inpainted value (for the
-    feather blend, which decides per pixel); pixels of other cells are always the input's.
-
-    Full-resolution work is limited to a few streaming passes (two area resizes, one copy, the
-    per-row residual aggregation); everything per pixel of the hole happens on the hole cells.
-    """
+def _network_pass(image, hole, generator, config):
+    """Steps 1-3 for a photo with at least one hole pixel: the working image, its hole cells
+    and the generator's output; a dict of the tensors the later steps read."""
     generator_config = generator.config
     cell = generator_config.cell_size
     height, width = tf.shape(image)[0], tf.shape(image)[1]
@@ -402,14 +579,81 @@ def _inpaint(image, hole, generator, config, hole_only=True):
         (small[tf.newaxis] / 127.5 - 1.0, small_hole[tf.newaxis]), training=False)
     refined = (tf.cast(refined[0], tf.float32) + 1.0) * 127.5
     composite = refined * small_hole + small * (1.0 - small_hole)
-
-    # Steps 4-5: blurry image + residuals aggregated over hole cells (Eq. 4).
     usable = tf.reshape(valid_source_mask(hole_grid), [1, -1])
     weights = tf.gather(tf.cast(scores[0], tf.float32), hole_cells) * usable
+    return dict(height=height, width=width, work_height=work_height, work_width=work_width,
+                grid_height=grid_height, grid_width=grid_width, resized=resized,
+                scaled_height=scaled_height, scaled_width=scaled_width, image_work=image_work,
+                hole_work=hole_work, hole_cells=hole_cells, cell_height=cell_height,
+                cell_width=cell_width, indices=indices, original=original, in_hole=in_hole,
+                known_work=known_work, refined=refined, composite=composite, weights=weights)
+
+
+def hole_attention(image, hole, generator, config=CRAConfig()):
+    """The attention the CRA reads for one photo, for diagnostics (runs eagerly).
+
+    Args:
+        image: uint8 [H, W, 3] RGB.
+        hole: [H, W] or [H, W, 1] hole map (nonzero / > 0.5 = hole).
+        generator: a ``crainpaint.models.Generator``.
+        config: a ``CRAConfig`` (its geometry and hole threshold decide the grid).
+    Returns:
+        A dict of numpy arrays: ``weights`` [K, N] float32, the ACM's scores of the K hole
+        cells over the N = gh·gw grid cells, zero for sources Eq. 4 cannot use (before
+        ``residual_sharpness`` / ``residual_top_k``); ``hole_cells`` [K] their flat grid
+        indices; ``grid`` (gh, gw). K = 0 when the hole is empty.
+    """
+    image = tf.convert_to_tensor(image, tf.uint8)
+    hole = tf.convert_to_tensor(hole)
+    if hole.shape.rank == 2:
+        hole = hole[..., tf.newaxis]
+    if hole.dtype != tf.bool:
+        hole = hole > (0.5 if hole.dtype.is_floating else 0)
+    if not bool(tf.reduce_any(hole)):
+        return {"weights": tf.zeros([0, 0]).numpy(), "hole_cells": tf.zeros([0], tf.int32).numpy(),
+                "grid": (0, 0)}
+    state = _network_pass(image, hole, generator, config)
+    return {"weights": state["weights"].numpy(), "hole_cells": state["hole_cells"].numpy(),
+            "grid": (int(state["grid_height"]), int(state["grid_width"]))}
+
+
+def _inpaint(image, hole, generator, config, hole_only=True):
+    """CRA for a photo with at least one hole pixel; returns the pasted uint8 result.
+
+    With ``hole_only`` false, every pixel of the hole cells takes the inpainted value (for the
+    feather blend, which decides per pixel); pixels of other cells are always the input's.
+
+    Full-resolution work is limited to a few streaming passes (two area resizes, one copy, the
+    per-row residual aggregation); everything per pixel of the hole happens on the hole cells.
+    """
+    state = _network_pass(image, hole, generator, config)
+    (height, width, work_height, work_width, grid_height, grid_width, resized, scaled_height,
+     scaled_width, image_work, hole_work, hole_cells, cell_height, cell_width, indices,
+     original, in_hole, known_work, refined, composite, weights) = (
+        state[name] for name in (
+            "height", "width", "work_height", "work_width", "grid_height", "grid_width",
+            "resized", "scaled_height", "scaled_width", "image_work", "hole_work", "hole_cells",
+            "cell_height", "cell_width", "indices", "original", "in_hole", "known_work",
+            "refined", "composite", "weights"))
+
+    # Steps 4-5: blurry image + residuals aggregated over hole cells (Eq. 4).
+    if config.residual_scale > 1:
+        coarse_size = tf.stack([tf.shape(refined)[0], tf.shape(refined)[1]]) // (
+            config.residual_scale)
+        composite = tf.image.resize(composite, coarse_size, "area")
+        refined = tf.image.resize(refined, coarse_size, "area")
     upsampler = _Upsampler(composite, work_height, work_width, grid_width, cell_height,
                            cell_width)
-    residuals = aggregate_residuals(known_work, upsampler, weights, grid_height, grid_width,
-                                    cell_height, cell_width)
+    if config.residual_sharpness != 1.0 or config.residual_top_k:
+        weights = sharpen_weights(weights, float(config.residual_sharpness))
+    if config.residual_top_k:
+        residuals = aggregate_top_k(known_work, upsampler, weights, hole_cells, grid_height,
+                                    grid_width, cell_height, cell_width, config.residual_top_k,
+                                    blend=config.residual_blend > 0.0,
+                                    blend_width=float(config.residual_blend or 1.0))
+    else:
+        residuals = aggregate_residuals(known_work, upsampler, weights, grid_height, grid_width,
+                                        cell_height, cell_width)
     if config.seam == "poisson":
         # Poisson blend (an addition): the network's own output, up-sampled, is the fill's
         # base everywhere in the hole cells, and the membrane of photo − that base on the

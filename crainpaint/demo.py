@@ -1,8 +1,8 @@
 """The README's first command: inpaint the bundled high-resolution photo with the bundled model.
 
 Writes ``OUT_DIR/demo_result.png`` (the full-resolution result) and ``OUT_DIR/demo.png``: input
-with the hole shown in red, the mask, the result, and a 1:1 crop around the hole from the input
-and the result, side by side. Run ``python -m crainpaint.demo --output_dir outputs``.
+with the hole shown in red, the mask and the result side by side, and below them 1:1 crops around
+the hole from the input and the result. Run ``python -m crainpaint.demo --output_dir outputs``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import cv2
 import numpy as np
 from absl import app, flags, logging
 
+from crainpaint.evaluation.sheets import comparison_sheet, mask_panel, tint_hole
+
 DEMO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "demo")
 PANEL_WIDTH = 1600
-CROP_SIZE = 800
 
 
 def held_out_cases():
@@ -35,34 +36,13 @@ def held_out_cases():
             for top, left in corners for hole in holes]
 
 
-def _panel(image, width=PANEL_WIDTH):
-    height = round(image.shape[0] * width / image.shape[1])
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-
-
-def _hole_crop(image, hole, size=CROP_SIZE):
-    """A size×size window at 1:1 scale centred on the hole's largest region."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(hole.astype(np.uint8))
-    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) if count > 1 else 0
-    ys, xs = np.nonzero(labels == largest)
-    center_y, center_x = int(ys.mean()), int(xs.mean())
-    top = int(np.clip(center_y - size // 2, 0, max(image.shape[0] - size, 0)))
-    left = int(np.clip(center_x - size // 2, 0, max(image.shape[1] - size, 0)))
-    return image[top:top + size, left:left + size]
-
-
 def side_by_side(image, hole, result):
-    """Input (hole tinted red) | mask | result on the first row; 1:1 crops on the second."""
-    shown = image.copy()
-    shown[hole] = (0.5 * shown[hole] + [127, 0, 0]).astype(np.uint8)
-    mask_rgb = np.repeat((hole * 255).astype(np.uint8)[..., None], 3, axis=2)
-    top = np.concatenate([_panel(shown), _panel(mask_rgb), _panel(result)], axis=1)
-    crops = [_hole_crop(shown, hole), _hole_crop(result, hole)]
-    bottom = np.concatenate(crops, axis=1)
-    canvas = np.full((top.shape[0] + bottom.shape[0], top.shape[1], 3), 255, np.uint8)
-    canvas[:top.shape[0]] = top
-    canvas[top.shape[0]:, :bottom.shape[1]] = bottom
-    return canvas
+    """Input (hole tinted red) | mask | result on the first row; below, 1:1 crops around the
+    hole's largest region from the input and the result, each half the sheet's width, so the
+    sheet has no blank area (``crainpaint.evaluation.sheets.comparison_sheet``)."""
+    shown = tint_hole(image, hole)
+    return comparison_sheet([shown, mask_panel(hole), result], hole, crop_panels=[shown, result],
+                            panel_width=PANEL_WIDTH)
 
 
 def run_demo(output_dir, weights=None):

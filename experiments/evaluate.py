@@ -1,4 +1,4 @@
-"""Quality evaluation of crainpaint against OpenCV and plain up-sampling (issue 10; paper Table 2).
+"""Quality evaluation of crainpaint against OpenCV and plain up-sampling (paper Table 2).
 
 For a folder of photos and either a folder of masks (paired by file stem, white = hole by
 default) or seeded generated masks in hole-area bins (0–10, 10–20, 20–30, 30–40 %), every method
@@ -54,6 +54,30 @@ Metrics (images as uint8 RGB; ``target`` = ground truth, ``composite`` = the pas
   An image too small for 5 scales (the smallest scale must be ≥ 11 px; 5 scales need a short
   side ≥ 161 px) uses the first k factors that fit, renormalised to sum to 1 (each sample
   records its k); a short side < 11 px gives NaN.
+* **texture ratio** (no reference; ``crainpaint.evaluation.texture.texture_ratio``): the three
+  above reward a smooth fill, this looks at its fine detail. ``|∇²|`` is the absolute
+  Laplacian of the grey (BT.601 luma) composite after a Gaussian blur of σ = 0.8 px; the
+  ratio is its mean over the hole's *core*, the hole eroded by m = max(round(1 % of the short
+  side), 4) px (square element: no core pixel's ``|∇²|`` reads a pixel outside the hole, so
+  the seam is not counted), over its mean in the *ring*, the context pixels at a chessboard
+  distance in (m, 3m] from the hole (≈ 1–3 % of the short side away). A photo scores ≈ 1 by
+  construction (the photo's own ratio is the tables' "ground_truth" row), a flat fill 0. NaN,
+  left out of the means, when the core is empty (a hole thinner than 2m + 1 px).
+* **texture energy** (``texture_energy_ratio``): mean ``|∇²|`` of the composite over the core
+  / the target's over the same pixels: 1 = the ground truth's amount of detail, 0 = flat.
+  White noise of the right power also scores 1: it says how much detail, not which.
+* **SWD** (``laplacian_swd``, ×10³, lower is better): the sliced Wasserstein distance of
+  Karras et al. 2018 (Sec. 5) between the 7×7×3 Laplacian-pyramid patches of the composite
+  and of the target centred on the hole's pixels, at the same positions in both. Pyramid
+  (``cv2.pyrDown`` / ``pyrUp`` of the whole images): band-pass levels while the hole
+  down-sampled to the next level (area ≥ 0.5) keeps ≥ 64 pixels, at most 6, plus the
+  low-pass residual; at most 16,384 positions per level; both patch sets normalised per
+  channel by the TARGET set's mean and standard deviation (floored at 1 grey level), so a
+  blurry fill's missing energy counts; 4 × 128 random unit directions, sorted projections,
+  mean absolute difference, averaged over directions and levels (1000 ≈ one standard
+  deviation of the target's patches). Positions and directions depend only on the hole and
+  ``SWD_SEED``, so all methods are measured on the same draw. White noise does not lower it:
+  it has neither a texture's patch correlations nor its coarser levels.
 * **FID / IS** (only with ``--inception_weights``, a Keras ``.weights.h5`` for
   ``keras.applications.InceptionV3(include_top=True)``; nothing is downloaded): composites and
   targets resized to 299² (bilinear, antialiased), pool features → Fréchet distance between the
@@ -81,9 +105,12 @@ Run (the numbers of the model card; the lead's measured command)::
         --methods telea,navier_stokes,crainpaint,crainpaint_upsample \\
         --output_json /tmp/evaluation.json
 
-(16 samples: 5 min on a 2-CPU AMD EPYC shared with a training run.) Without ``--long_side``
-the photos are scored at up to 6028×3391: MS-SSIM alone then takes ≈ 16 s and 4 GB per
-20-Mpx composite.
+(16 samples: 5 min on a 2-CPU AMD EPYC shared with a training run, before the texture
+metrics; these add 0.9–1.7 s per composite, almost all of it the SWD, from 512² to
+2048×1152 on a 2-CPU Xeon shared with a training run: ≈ 3 min more for this command. The
+same methods with ``--max_images 2 --long_side 1024``: 8 samples, 4 min there.) Without
+``--long_side`` the photos are scored at up to 6028×3391: MS-SSIM alone then takes ≈ 16 s
+and 4 GB per 20-Mpx composite.
 
 Smoke (seconds; a tiny generator saved with ``crainpaint.pretrained.save_generator_weights``)::
 
@@ -92,10 +119,11 @@ Smoke (seconds; a tiny generator saved with ``crainpaint.pretrained.save_generat
 
 Progress (count/total, ETA) goes to stderr; the header (command, CPU, versions, weights) and
 one markdown table per metric and resolution (rows: methods, columns: bins) to stdout, then the
-paired comparison: per bin, crainpaint's in-hole L1 minus Telea's and Navier–Stokes' on the same
-samples, as mean ± standard error, with the number of samples crainpaint wins (a gap smaller
-than its standard error is not a measured difference). ``--report FILE.json`` prints all of it
-again from a saved run.
+paired comparisons: per bin, crainpaint's in-hole L1, then its SWD, minus Telea's and
+Navier–Stokes' on the same samples, as mean ± standard error, with the number of samples
+crainpaint wins (a gap smaller than its standard error is not a measured difference). The
+tables are ``crainpaint.evaluation.report``'s. ``--report FILE.json`` prints all of it again
+from a saved run.
 """
 
 from __future__ import annotations
@@ -122,7 +150,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import crainpaint  # noqa: E402
-from crainpaint import cra  # noqa: E402
+from crainpaint import cra, cra_flags  # noqa: E402
+from crainpaint.evaluation.report import (  # noqa: E402
+    ALL_BINS, GROUND_TRUTH, RESOLUTIONS, json_ready, markdown_tables, paired_comparisons,
+    paired_tables, summarize)
+from crainpaint.evaluation.texture import (  # noqa: E402
+    laplacian_swd, texture_energy_ratio, texture_ratio)
 from crainpaint.imaging import MASK_CONVENTIONS, read_image, read_mask, to_uint8  # noqa: E402
 from data_pipelines.masks import MaskConfig, random_mask  # noqa: E402
 
@@ -133,8 +166,6 @@ GENERATED_BINS = (("0-10%", 0.0, 0.1), ("10-20%", 0.1, 0.2), ("20-30%", 0.2, 0.3
                   ("30-40%", 0.3, 0.4))
 # Mask files can hold any hole size: one more bin collects the rest.
 FILE_BINS = GENERATED_BINS + (("40-100%", 0.4, 1.0),)
-ALL_BINS = "all"
-RESOLUTIONS = ("own", "square")
 # The first bin's smallest generated hole fraction: no empty masks.
 MIN_GENERATED_HOLE_FRACTION = 0.005
 # Candidates random_mask draws before its fallback forces the bin (see the module docstring).
@@ -142,23 +173,10 @@ MASK_MAX_ATTEMPTS = 400
 # Wang, Simoncelli, Bovik 2003; tf.image.ssim_multiscale's defaults.
 MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 MS_SSIM_FILTER_SIZE = 11
+# Seed of laplacian_swd's patch positions and projection directions, the same for every sample.
+SWD_SEED = 0
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 DEFAULT_IMAGES_DIR = os.path.join("~", ".cache", "crainpaint", "data", "photos", "validation")
-METRICS = ("l1", "psnr", "ms_ssim", "seconds")
-METRIC_TITLES = {
-    "l1": "in-hole L1 (0-255, lower is better)",
-    "psnr": "PSNR, whole image (dB, higher is better)",
-    "ms_ssim": "MS-SSIM, whole image (higher is better)",
-    "seconds": "seconds per image (fill only, after one warm-up call)",
-    "fid": "FID vs the ground truth (Keras InceptionV3 pool features, lower is better)",
-    "is": "Inception Score (higher is better)",
-}
-# The paired comparison behind the model card's target: crainpaint minus each OpenCV baseline,
-# in-hole L1 at the photos' own resolution, sample by sample (same photo, same mask).
-PAIRED_METHOD = "crainpaint"
-PAIRED_BASELINES = ("telea", "navier_stokes")
-METRIC_FORMATS = {"l1": "{:.2f}", "psnr": "{:.2f}", "ms_ssim": "{:.4f}", "seconds": "{:.2f}",
-                  "fid": "{:.2f}", "is": "{:.2f}"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,9 +198,7 @@ class EvaluationConfig:
         square_size: side of the fixed-size evaluation (and of the generated masks).
         inpaint_radius: cv2.inpaint radius of the Telea and Navier–Stokes baselines.
         fullres_max_pixels: largest image (H·W) the full-resolution generator is run on.
-        geometry: ``CRAConfig.geometry`` of the two crainpaint methods.
-        hole_threshold: ``CRAConfig.hole_threshold`` of the two crainpaint methods.
-        seam: ``CRAConfig.seam`` of the two crainpaint methods.
+        cra: the ``crainpaint.cra.CRAConfig`` of the two crainpaint methods.
         inception_weights: Keras InceptionV3 ``.weights.h5``; None = no FID / IS.
         is_splits: splits of the Inception Score (its mean over splits is reported).
     """
@@ -199,9 +215,7 @@ class EvaluationConfig:
     square_size: int = 512
     inpaint_radius: int = 3
     fullres_max_pixels: int = 2_100_000
-    geometry: str = cra.DEFAULT_GEOMETRY
-    hole_threshold: float = cra.DEFAULT_HOLE_THRESHOLD
-    seam: str = cra.DEFAULT_SEAM
+    cra: cra.CRAConfig = cra.CRAConfig()
     inception_weights: Optional[str] = None
     is_splits: int = 1
 
@@ -213,9 +227,8 @@ class EvaluationConfig:
         if self.mask_convention not in MASK_CONVENTIONS:
             raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
                              f"{self.mask_convention!r}.")
-        # Raises the library's ValueError naming the choices or the range.
-        cra.CRAConfig(geometry=self.geometry, hole_threshold=self.hole_threshold,
-                      seam=self.seam)
+        if not isinstance(self.cra, cra.CRAConfig):
+            raise ValueError(f"cra must be a crainpaint.cra.CRAConfig, got {self.cra!r}.")
         for name in ("masks_per_image", "square_size", "inpaint_radius", "fullres_max_pixels",
                      "is_splits"):
             if getattr(self, name) < 1:
@@ -441,14 +454,14 @@ class _WithoutResiduals:
 
 def _crainpaint_fill(generator, cra_config=cra.CRAConfig()):
     def fill(known, hole):
-        return crainpaint.inpaint(known, hole.astype(np.float32), generator,
-                                  geometry=cra_config.geometry,
-                                  hole_threshold=cra_config.hole_threshold,
-                                  seam=cra_config.seam)
+        return crainpaint.inpaint(known, hole.astype(np.float32), generator, config=cra_config)
     return fill
 
 
 def _crainpaint_upsample_fill(generator, cra_config=cra.CRAConfig()):
+    # No residual term: the network's own output, up-sampled, whatever the residual options.
+    cra_config = dataclasses.replace(cra_config, residual_top_k=0, residual_sharpness=1.0,
+                                     residual_blend=0.0, residual_scale=1)
     without_residuals = _WithoutResiduals(generator)
 
     @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
@@ -488,12 +501,10 @@ def _opencv_fill(flag, radius):
 
 
 def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_100_000,
-                  geometry=cra.DEFAULT_GEOMETRY, hole_threshold=cra.DEFAULT_HOLE_THRESHOLD,
-                  seam=cra.DEFAULT_SEAM):
+                  cra_config=None):
     """``Method`` objects for ``names`` (see ``METHODS``); generator methods need ``generator``;
-    ``geometry``, ``hole_threshold`` and ``seam`` are the crainpaint methods' ``CRAConfig``
-    fields."""
-    cra_config = cra.CRAConfig(geometry=geometry, hole_threshold=hole_threshold, seam=seam)
+    ``cra_config`` is the crainpaint methods' ``CRAConfig`` (default ``CRAConfig()``)."""
+    cra_config = cra_config or cra.CRAConfig()
     factories = {
         "crainpaint": lambda: Method("crainpaint", _crainpaint_fill(generator, cra_config)),
         "crainpaint_upsample": lambda: Method("crainpaint_upsample",
@@ -558,10 +569,19 @@ def run_method(method, target, hole):
 
 
 def score(composite, target, hole):
-    """The per-sample metrics of a composite: in-hole L1, PSNR, MS-SSIM (+ the MS-SSIM scales)."""
+    """The per-sample metrics of a composite (module docstring, "Metrics").
+
+    In-hole L1, PSNR, MS-SSIM (+ the number of MS-SSIM scales), and the texture metrics of
+    ``crainpaint.evaluation.texture``: ``texture_ratio`` (no reference), ``texture_energy``
+    and ``swd`` (seed ``SWD_SEED``: every method filling this hole is measured on the same
+    patch positions and directions).
+    """
     return {"l1": in_hole_l1(composite, target, hole), "psnr": psnr(composite, target),
             "ms_ssim": ms_ssim(composite, target),
-            "ms_ssim_scales": len(ms_ssim_power_factors(*target.shape[:2]))}
+            "ms_ssim_scales": len(ms_ssim_power_factors(*target.shape[:2])),
+            "texture_ratio": texture_ratio(composite, hole),
+            "texture_energy": texture_energy_ratio(composite, target, hole),
+            "swd": laplacian_swd(composite, target, hole, seed=SWD_SEED)}
 
 
 def evaluate_sample(methods, target, hole):
@@ -762,97 +782,6 @@ def _format_duration(seconds):
     return f"{seconds}s"
 
 
-def _finite_or_none(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    return value
-
-
-def _mean(values):
-    finite = [value for value in values if value is not None and not math.isnan(value)]
-    return float(np.mean(finite)) if finite else math.nan
-
-
-def summarize(samples, methods, bins):
-    """summary[resolution][metric][method][bin] = {"mean", "n", "skipped"}; bins + "all"."""
-    summary = {}
-    for resolution in RESOLUTIONS:
-        summary[resolution] = {}
-        for metric in METRICS:
-            table = summary[resolution][metric] = {}
-            for method in methods:
-                table[method] = {}
-                for bin_name in list(bins) + [ALL_BINS]:
-                    chosen = [sample["results"][resolution][method] for sample in samples
-                              if bin_name in (ALL_BINS, sample["bin"])]
-                    scored = [result[metric] for result in chosen if "skipped" not in result]
-                    table[method][bin_name] = {"mean": _mean(scored), "n": len(scored),
-                                               "skipped": len(chosen) - len(scored)}
-    return summary
-
-
-def paired_differences(samples, method, baselines, bins, resolution="own", metric="l1"):
-    """``method`` minus each baseline, sample by sample (same photo, same mask), per bin + all.
-
-    Returns {baseline: {bin: {"mean", "standard_error", "n", "wins"}}}: the mean difference,
-    its standard error (sample standard deviation / sqrt(n); NaN below 2 samples), the number
-    of samples where both were scored, and ``wins``, how many of them ``method`` scores lower
-    (better, for L1). Samples are treated as independent: with several masks per photo they
-    are not quite, and the standard error is then optimistic. Baselines or a method that were
-    not run are left out.
-    """
-    ran = {name for sample in samples for name in sample["results"].get(resolution, {})}
-    if method not in ran:
-        return {}
-    table = {}
-    for baseline in baselines:
-        if baseline not in ran:
-            continue
-        table[baseline] = {}
-        for bin_name in list(bins) + [ALL_BINS]:
-            differences = []
-            for sample in samples:
-                if bin_name not in (ALL_BINS, sample["bin"]):
-                    continue
-                results = sample["results"][resolution]
-                ours, theirs = results.get(method, {}), results.get(baseline, {})
-                if "skipped" in ours or "skipped" in theirs:
-                    continue
-                pair = ours.get(metric), theirs.get(metric)
-                if None in pair or not all(map(math.isfinite, pair)):
-                    continue
-                differences.append(pair[0] - pair[1])
-            count = len(differences)
-            mean = float(np.mean(differences)) if count else math.nan
-            error = (float(np.std(differences, ddof=1) / math.sqrt(count)) if count >= 2
-                     else math.nan)
-            table[baseline][bin_name] = {"mean": mean, "standard_error": error, "n": count,
-                                         "wins": int(sum(value < 0 for value in differences))}
-    return table
-
-
-def paired_table(paired, bins, method=PAIRED_METHOD):
-    """The markdown table of ``paired_differences`` (L1, own resolution); "" when empty."""
-    if not paired:
-        return ""
-    columns = list(bins) + [ALL_BINS]
-    lines = [f"### {method} minus baseline, in-hole L1, own resolution (mean ± standard error; "
-             f"{method} lower in k of n samples)", "",
-             "| baseline | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-    for baseline, row in paired.items():
-        cells = []
-        for column in columns:
-            entry = row.get(column, {"n": 0})
-            if entry["n"] == 0:
-                cells.append("–")
-                continue
-            error = ("" if math.isnan(entry["standard_error"])
-                     else f" ± {entry['standard_error']:.2f}")
-            cells.append(f"{entry['mean']:+.2f}{error} ({entry['wins']}/{entry['n']})")
-        lines.append(f"| {baseline} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def inception_summary(features, splits, bins):
     """FID (per method vs the ground truth) and IS of the collected Inception outputs.
 
@@ -884,36 +813,6 @@ def inception_summary(features, splits, bins):
     return summary
 
 
-def markdown_tables(summary, methods, bins, square_size=512):
-    """One markdown table per metric and resolution: rows = methods, columns = bins + all."""
-    columns = list(bins) + [ALL_BINS]
-    titles = {"own": "own resolution", "square": f"{square_size}x{square_size}"}
-    blocks = []
-    for resolution in RESOLUTIONS:
-        for metric, table in summary[resolution].items():
-            rows = [name for name in list(methods) + ["ground_truth"] if name in table]
-            lines = [f"### {METRIC_TITLES[metric]}, {titles[resolution]}", "",
-                     "| method | " + " | ".join(columns) + " |",
-                     "|---|" + "---|" * len(columns)]
-            for name in rows:
-                cells = []
-                for column in columns:
-                    entry = table[name].get(column, {"mean": math.nan, "n": 0})
-                    skipped, count = entry.get("skipped", 0), entry["n"]
-                    if count == 0 and skipped:
-                        cells.append("skipped")
-                    elif count == 0:
-                        cells.append("–")
-                    elif math.isnan(entry["mean"]):
-                        cells.append(f"n/a (n={count})")
-                    else:
-                        cell = METRIC_FORMATS[metric].format(entry["mean"])
-                        cells.append(cell + (f" ({count}/{count + skipped})" if skipped else ""))
-                lines.append(f"| {name} | " + " | ".join(cells) + " |")
-            blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
-
-
 def _load_generator(weights):
     generator = crainpaint.load_pretrained(os.path.expanduser(weights) if weights else None)
     metadata = dict(getattr(generator, "pretrained_metadata", {}) or {})
@@ -930,8 +829,7 @@ def evaluate(config, progress=sys.stderr):
     if any(name in GENERATOR_METHODS for name in config.methods):
         generator, weights = _load_generator(config.weights)
     methods = build_methods(config.methods, generator, config.inpaint_radius,
-                            config.fullres_max_pixels, config.geometry, config.hole_threshold,
-                            config.seam)
+                            config.fullres_max_pixels, config.cra)
     inception = (InceptionStatistics(config.inception_weights) if config.inception_weights
                  else None)
     warm_up(methods)
@@ -955,11 +853,14 @@ def evaluate(config, progress=sys.stderr):
             continue
         square_target = resize(target, config.square_size, config.square_size)
         record["hole_fraction"] = {"own": float(hole.mean()), "square": float(square_hole.mean())}
-        record["results"] = {}
+        record["results"], record[GROUND_TRUTH] = {}, {}
         for resolution, image, image_hole in (("own", target, hole),
                                               ("square", square_target, square_hole)):
             results, composites = evaluate_sample(methods, image, image_hole)
             record["results"][resolution] = results
+            # The photo's own texture ratio: what a fill should score on this hole.
+            record[GROUND_TRUTH][resolution] = {
+                "texture_ratio": texture_ratio(image, image_hole)}
             if inception is not None:
                 named = dict(composites, ground_truth=image)
                 for name, composite in named.items():
@@ -971,7 +872,7 @@ def evaluate(config, progress=sys.stderr):
         remaining = elapsed / (index + 1) * (len(samples_todo) - index - 1)
         print(f"[{index + 1}/{len(samples_todo)}] {record['image']} {width}x{height} "
               f"bin {bin_name} (hole {100 * record['hole_fraction']['own']:.1f}%): "
-              + ", ".join(f"{name} L1 {result['l1']:.2f}"
+              + ", ".join(f"{name} L1 {result['l1']:.2f} SWD {result['swd']:.0f}"
                           for name, result in record["results"]["own"].items()
                           if "skipped" not in result)
               + f" | elapsed {_format_duration(elapsed)}, ETA {_format_duration(remaining)}",
@@ -980,20 +881,10 @@ def evaluate(config, progress=sys.stderr):
     if inception is not None:
         for resolution, tables in inception_summary(features, config.is_splits, bins).items():
             summary[resolution].update(tables)
-    paired = paired_differences(samples, PAIRED_METHOD, PAIRED_BASELINES, bins)
+    paired = paired_comparisons(samples, bins)
     return {"config": dataclasses.asdict(config), "weights": weights, "bins": bins,
             "methods": list(config.methods), "samples": samples, "summary": summary,
             "paired": paired, "wall_seconds": time.perf_counter() - start}
-
-
-def _json_ready(value):
-    if isinstance(value, dict):
-        return {str(key): _json_ready(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(item) for item in value]
-    if isinstance(value, (np.floating, np.integer)):
-        value = value.item()
-    return _finite_or_none(value)
 
 
 def write_json(result, path):
@@ -1003,7 +894,7 @@ def write_json(result, path):
     os.makedirs(directory, exist_ok=True)
     temporary = path + ".tmp"
     with open(temporary, "w") as handle:
-        json.dump(_json_ready(result), handle, indent=1, allow_nan=False)
+        json.dump(json_ready(result), handle, indent=1, allow_nan=False)
     os.replace(temporary, path)
 
 
@@ -1034,7 +925,7 @@ def run(config, command, output_json=None, output=sys.stdout, progress=sys.stder
     print("", file=output)
     print(markdown_tables(result["summary"], result["methods"], result["bins"],
                           config.square_size), file=output, flush=True)
-    paired = paired_table(result["paired"], result["bins"])
+    paired = paired_tables(result["paired"], result["bins"])
     if paired:
         print("\n" + paired, file=output, flush=True)
     if output_json:
@@ -1048,7 +939,7 @@ REPORT_KEYS = ("bins", "methods", "samples", "summary", "config", "total_wall_se
 
 
 def _from_json_value(value):
-    """Inverse of ``_json_ready`` for numbers: null → NaN, "inf"/"-inf" → ±inf."""
+    """Inverse of ``json_ready`` for numbers: null → NaN, "inf"/"-inf" → ±inf."""
     if isinstance(value, dict):
         return {key: _from_json_value(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -1081,7 +972,7 @@ def report(path, output=sys.stdout):
     bins, methods = result["bins"], result["methods"]
     samples = [dict(sample, results=_from_json_value(sample["results"]))
                for sample in result["samples"]]
-    result["paired"] = paired_differences(samples, PAIRED_METHOD, PAIRED_BASELINES, bins)
+    result["paired"] = paired_comparisons(samples, bins)
     square_size = result["config"]["square_size"]
     for line in result.get("header", []):
         print(line, file=output)
@@ -1095,7 +986,7 @@ def report(path, output=sys.stdout):
     print("", file=output)
     print(markdown_tables(_from_json_value(result["summary"]), methods, bins, square_size),
           file=output)
-    paired = paired_table(result["paired"], bins)
+    paired = paired_tables(result["paired"], bins)
     if paired:
         print("\n" + paired, file=output, flush=True)
     return result
@@ -1125,12 +1016,7 @@ def _define_flags():
                          "generated masks.")
     flags.DEFINE_integer("inpaint_radius", 3, "cv2.inpaint radius (telea, navier_stokes).")
     flags.DEFINE_integer("fullres_max_pixels", 2_100_000, "Largest H*W generator_fullres runs on.")
-    flags.DEFINE_enum("geometry", cra.DEFAULT_GEOMETRY, list(cra.GEOMETRIES),
-                      "CRA working geometry of the crainpaint methods (crainpaint.cra.CRAConfig).")
-    flags.DEFINE_float("hole_threshold", cra.DEFAULT_HOLE_THRESHOLD, "CRA hole threshold of the "
-                       "crainpaint methods (crainpaint.cra.CRAConfig).")
-    flags.DEFINE_enum("seam", cra.DEFAULT_SEAM, list(cra.SEAMS), "CRA seam of the crainpaint "
-                      "methods: paste (the paper's) or poisson (crainpaint.cra.CRAConfig).")
+    cra_flags.define_cra_flags()
     flags.DEFINE_string("output_json", None, "Write every sample and the summary here.")
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "
                         ".weights.h5: enables FID and IS (nothing is downloaded).")
@@ -1156,8 +1042,7 @@ def main(argv):
         masks_per_image=values.masks_per_image, seed=values.seed, methods=tuple(values.methods),
         weights=values.weights, max_images=values.max_images, long_side=values.long_side,
         square_size=values.square_size, inpaint_radius=values.inpaint_radius,
-        fullres_max_pixels=values.fullres_max_pixels, geometry=values.geometry,
-        hole_threshold=values.hole_threshold, seam=values.seam,
+        fullres_max_pixels=values.fullres_max_pixels, cra=cra_flags.cra_config_from_flags(values),
         inception_weights=values.inception_weights, is_splits=values.is_splits)
     command = shlex.join([sys.executable] + sys.argv)
     run(config, command, output_json=values.output_json)

@@ -43,7 +43,8 @@ def hand_made_scores(cells=16, seed=1):
 
 
 def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
-              hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam="paste"):
+              hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam="paste", residual_top_k=0,
+              residual_sharpness=1.0, residual_blend=0.0, residual_scale=1):
     """Sec. 3.1 + Eq. 4 on a grid_h × grid_w attention grid of cell-px network cells, for a photo
     whose padded size is an integer multiple of the network input's (grid × cell pixels).
 
@@ -68,6 +69,9 @@ def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
                   else block_hole == 1).astype(np.float64)
     small = np.where(fraction > 0, known_sum / np.maximum(fraction, 1e-12), 0) * (1 - small_hole)
     composite = (refined + 1) * 127.5 * small_hole + small * (1 - small_hole)
+    if residual_scale > 1:  # block means of s × s network pixels
+        composite = composite.reshape(net_h // residual_scale, residual_scale,
+                                      net_w // residual_scale, residual_scale, 3).mean(axis=(1, 3))
     blurry = cv2.resize(composite.astype(np.float32), (work_w, work_h),
                         interpolation=cv2.INTER_LINEAR).astype(np.float64)
     cell_h, cell_w = work_h // grid_h, work_w // grid_w
@@ -85,15 +89,75 @@ def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
         result = network + membrane * hole_mask[..., None]
     else:
         result = blurry.copy()
+    usable = ~touching.reshape(-1)
     for target in range(grid_h * grid_w):
         y, x = divmod(target, grid_w)
         if not hole_grid[y, x]:
             continue
-        aggregated = sum(scores[target, source] * cells[source]
-                         for source in range(grid_h * grid_w) if not touching.reshape(-1)[source])
+        if residual_top_k:
+            aggregated = numpy_top_k_transplant(
+                y, x, hole_grid, scores * usable[np.newaxis], cells, residual_top_k,
+                residual_sharpness, residual_blend)
+        else:
+            weights = scores[target] * usable
+            if residual_sharpness != 1.0:
+                weights = weights ** residual_sharpness
+                weights = weights / weights.sum()
+            aggregated = sum(weights[source] * cells[source]
+                             for source in range(grid_h * grid_w) if usable[source])
         result[y * cell_h:(y + 1) * cell_h, x * cell_w:(x + 1) * cell_w] += aggregated
     result = np.clip(np.round(result[:height, :width]), 0, 255).astype(np.uint8)
     return np.where(hole[..., None] > 0, result, image), small, small_hole
+
+
+def numpy_top_k_transplant(row, col, hole_grid, weights, cells, top_k, sharpness, blend):
+    """The residual of hole cell (row, col) with top-k sources, pixel by pixel.
+
+    Each pixel mixes, over its own cell and the neighbouring hole cells n at offset (dy, dx),
+    the transplant of n's k best sources i read at i − (dy, dx) (weights ``weights[n] **
+    sharpness`` of the sources kept, renormalised), with the cross-fade weight of n at the pixel
+    (own cell: clip(1/2 + (1/2 − |f|) / blend, 0, 1) per axis; no blend: own cell only)."""
+    grid_h, grid_w = hole_grid.shape
+    cell_h, cell_w = cells[0].shape[:2]
+    out = np.zeros((cell_h, cell_w, 3))
+
+    def axis_weight(position, offset):
+        if not blend:
+            return float(offset == 0)
+        own = min(max(0.5 + (0.5 - abs(position)) / blend, 0.0), 1.0)
+        if offset == 0:
+            return own
+        return (1.0 - own) * float(np.sign(position) == offset)
+
+    for y in range(cell_h):
+        for x in range(cell_w):
+            position_y, position_x = (y + 0.5) / cell_h - 0.5, (x + 0.5) / cell_w - 0.5
+            total, cover = np.zeros(3), 0.0
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    mix = axis_weight(position_y, dy) * axis_weight(position_x, dx)
+                    ny, nx = row + dy, col + dx
+                    if mix == 0 or not (0 <= ny < grid_h and 0 <= nx < grid_w):
+                        continue
+                    if not hole_grid[ny, nx]:
+                        continue
+                    sharp = weights[ny * grid_w + nx].astype(np.float64) ** sharpness
+                    sharp = sharp / sharp.sum()
+                    best = np.argsort(-sharp, kind="stable")[:top_k]
+                    reads = [(sharp[i], i // grid_w - dy, i % grid_w - dx) for i in best
+                             if sharp[i] > 0]
+                    reads = [(w, ry, rx) for w, ry, rx in reads
+                             if 0 <= ry < grid_h and 0 <= rx < grid_w]
+                    mass = sum(w for w, _, _ in reads)
+                    if mass == 0:
+                        continue
+                    transplant = sum(w / mass * cells[ry * grid_w + rx][y, x]
+                                     for w, ry, rx in reads)
+                    total += mix * transplant
+                    cover += mix
+            if cover:
+                out[y, x] = total / cover
+    return out
 
 
 def photo_like(height, width, seed=0):
@@ -116,12 +180,50 @@ class ResidualAggregationTest(tf.test.TestCase):
         self.image = photo_like(190, 126)
 
     def _run(self, image, hole, stub, geometry="tile",
-             hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam="paste"):
+             hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam="paste", **residual_options):
         # "tile": the 190×126 photo maps onto the stub's square 4×4 grid (cells of 48×32 px).
         # "paste" is the paper's pipeline, which numpy_cra follows by default.
         return cra.inpaint_image(image, hole[..., None], stub,
                                  cra.CRAConfig(geometry=geometry, hole_threshold=hole_threshold,
-                                               seam=seam)).numpy()
+                                               seam=seam, **residual_options)).numpy()
+
+    def _assert_matches_reference_on_the_6_by_4_grid(self, **residual_options):
+        stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
+        output = self._run(self.image, self.hole, stub, geometry="aspect", **residual_options)
+        expected, _, _ = numpy_cra(self.image, self.hole, stub.scores, stub.refined,
+                                   grid=(6, 4), **residual_options)
+        difference = np.abs(output.astype(int) - expected.astype(int))
+        self.assertLessEqual(difference.max(), 1)
+        self.assertLess(difference.mean(), 0.01)
+        return output
+
+    def test_blended_top_k_transplant_matches_the_pixelwise_numpy_reference(self):
+        # Three hole cells in a column of the 6×4 grid: the cross-fade mixes each with its
+        # hole neighbours, whose sources are read one cell over (some fall off the grid).
+        blended = self._assert_matches_reference_on_the_6_by_4_grid(
+            residual_top_k=2, residual_sharpness=2.0, residual_blend=0.5, residual_scale=2)
+        hard = self._assert_matches_reference_on_the_6_by_4_grid(
+            residual_top_k=2, residual_sharpness=2.0, residual_scale=2)
+        self.assertGreater(np.abs(blended.astype(int) - hard.astype(int)).max(), 10)
+
+    def test_bilinear_top_one_transplant_matches_the_pixelwise_numpy_reference(self):
+        self._assert_matches_reference_on_the_6_by_4_grid(residual_top_k=1, residual_blend=1.0)
+
+    def test_coarser_residual_scale_matches_the_numpy_reference(self):
+        for scale in (2, 4):
+            output = self._assert_matches_reference_on_the_6_by_4_grid(residual_scale=scale)
+        paper = self._assert_matches_reference_on_the_6_by_4_grid()
+        self.assertGreater(np.abs(output.astype(int) - paper.astype(int)).max(), 10)
+
+    def test_top_k_over_every_source_equals_the_sharpened_dense_aggregation(self):
+        stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
+        dense = self._run(self.image, self.hole, stub, geometry="aspect",
+                          residual_sharpness=3.0)
+        every = self._run(self.image, self.hole, stub, geometry="aspect", residual_top_k=24,
+                          residual_sharpness=3.0)
+        self.assertAllEqual(dense, every)
+        paper = self._run(self.image, self.hole, stub, geometry="aspect")
+        self.assertGreater(np.abs(dense.astype(int) - paper.astype(int)).max(), 5)
 
     def test_matches_numpy_reference_of_eq_4_with_hand_made_attention(self):
         stub = StubGenerator(hand_made_scores(), smooth_refined())
@@ -306,6 +408,24 @@ class GeometryTest(tf.test.TestCase):
     def test_raises_unknown_seam(self):
         with self.assertRaisesRegex(ValueError, "seam must be one of"):
             cra.CRAConfig(seam="blur")
+
+    def test_raises_residual_blend_without_top_k_and_naming_the_fix(self):
+        with self.assertRaisesRegex(ValueError, "residual_top_k"):
+            cra.CRAConfig(residual_top_k=0, residual_blend=0.5)
+
+    def test_raises_invalid_residual_options(self):
+        for options in ({"residual_top_k": -1}, {"residual_top_k": True},
+                        {"residual_sharpness": 0.0}, {"residual_blend": 1.5},
+                        {"residual_scale": 3}):
+            with self.assertRaises(ValueError, msg=str(options)):
+                cra.CRAConfig(**options)
+
+    def test_paper_preset_sets_every_option_to_the_papers_choice(self):
+        paper = cra.CRAConfig.paper()
+        self.assertEqual((paper.geometry, paper.hole_threshold, paper.seam, paper.feather_px,
+                          paper.residual_top_k, paper.residual_sharpness, paper.residual_blend,
+                          paper.residual_scale), ("pad512", 0.0, "paste", 0, 0, 1.0, 0.0, 1))
+        self.assertEqual(cra.CRAConfig.paper(seam="poisson").seam, "poisson")
 
     def test_raises_hole_threshold_outside_zero_to_one(self):
         for value in (-0.1, 1.5, "0.5", True):

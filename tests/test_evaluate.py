@@ -1,7 +1,9 @@
-"""Tests for experiments/evaluate.py: the metrics against independent references (scipy, closed
-forms, hand-computed cases), the hard-paste guarantee, the generated mask bins, the Fig. 6
-"plain up-sampling" method against a direct computation, and one end-to-end run with a tiny
-generator on two generated 160×120 photos.
+"""Tests for experiments/evaluate.py and its tables (crainpaint.evaluation.report): the metrics
+against independent references (scipy, closed forms, hand-computed cases), the hard-paste
+guarantee, the generated mask bins, the Fig. 6 "plain up-sampling" method against a direct
+computation, the per-bin summary and paired comparisons on hand-computed samples, and one
+end-to-end run with a tiny generator on two generated 160×120 photos. The texture metrics
+themselves are tested in test_texture_metrics.py; here, that every method gets them.
 """
 
 import io
@@ -16,6 +18,8 @@ import tensorflow as tf
 from scipy import linalg
 
 import crainpaint
+from crainpaint import cra
+from crainpaint.evaluation import report, texture
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import save_generator_weights
 from experiments import evaluate
@@ -208,6 +212,28 @@ class HardPasteTest(tf.test.TestCase):
         self.assertNotIn("capped", composites)
 
 
+class TextureScoreTest(tf.test.TestCase):
+
+    def test_every_method_is_scored_with_the_texture_metrics(self):
+        target, hole = _photo(0), _square_hole()
+        blurred = cv2.GaussianBlur(target, (0, 0), 3.0)
+        methods = [evaluate.Method("exact", lambda known, _: target.copy()),
+                   evaluate.Method("blur", lambda known, _: blurred.copy())]
+        results, composites = evaluate.evaluate_sample(methods, target, hole)
+        for name, composite in composites.items():
+            self.assertEqual(results[name]["texture_ratio"],
+                             texture.texture_ratio(composite, hole), msg=name)
+            self.assertEqual(results[name]["texture_energy"],
+                             texture.texture_energy_ratio(composite, target, hole), msg=name)
+            self.assertEqual(results[name]["swd"],
+                             texture.laplacian_swd(composite, target, hole,
+                                                   seed=evaluate.SWD_SEED), msg=name)
+        self.assertEqual(results["exact"]["swd"], 0.0)
+        self.assertEqual(results["exact"]["texture_energy"], 1.0)
+        self.assertGreater(results["blur"]["swd"], 0.0)
+        self.assertLess(results["blur"]["texture_energy"], 0.5)
+
+
 class MaskTest(tf.test.TestCase):
 
     def test_generated_masks_fall_into_their_bin(self):
@@ -255,7 +281,8 @@ class UpsampleMethodTest(tf.test.TestCase):
         hole = np.zeros((128, 128), bool)
         hole[32:64, 48:96] = True  # whole 2×2 blocks: the 64² mask is exact
         # The paper's paste (Fig. 6 compares plain up-sampling with CRA, both pasted).
-        method, = evaluate.build_methods(["crainpaint_upsample"], generator, seam="paste")
+        method, = evaluate.build_methods(["crainpaint_upsample"], generator,
+                                         cra_config=cra.CRAConfig(seam="paste"))
         composite, _ = evaluate.run_method(method, target, hole)
 
         known = np.where(hole[..., None], 0.0, target.astype(np.float64))
@@ -281,7 +308,8 @@ class GeometryOptionTest(tf.test.TestCase):
         known = evaluate.zero_hole(target, hole)
         outputs = {}
         for geometry in ("tile", "aspect"):
-            method, = evaluate.build_methods(["crainpaint"], generator, geometry=geometry)
+            method, = evaluate.build_methods(["crainpaint"], generator,
+                                             cra_config=cra.CRAConfig(geometry=geometry))
             outputs[geometry], _ = evaluate.run_method(method, target, hole)
             expected = crainpaint.inpaint(known, hole.astype(np.float32), generator,
                                           geometry=geometry)
@@ -290,7 +318,7 @@ class GeometryOptionTest(tf.test.TestCase):
 
     def test_raises_unknown_geometry_error(self):
         with self.assertRaisesRegex(ValueError, "geometry must be one of"):
-            evaluate.EvaluationConfig(geometry="stretch")
+            evaluate.EvaluationConfig(cra=cra.CRAConfig(geometry="stretch"))
 
     def test_seam_reaches_both_crainpaint_methods(self):
         generator = _tiny_generator()
@@ -300,7 +328,8 @@ class GeometryOptionTest(tf.test.TestCase):
         known = evaluate.zero_hole(target, hole)
         for seam in ("paste", "poisson"):
             crainpaint_method, upsample = evaluate.build_methods(
-                ["crainpaint", "crainpaint_upsample"], generator, seam=seam)
+                ["crainpaint", "crainpaint_upsample"], generator,
+                cra_config=cra.CRAConfig(seam=seam))
             output, _ = evaluate.run_method(crainpaint_method, target, hole)
             expected = crainpaint.inpaint(known, hole.astype(np.float32), generator, seam=seam)
             self.assertAllEqual(output[hole], expected[hole])
@@ -308,12 +337,69 @@ class GeometryOptionTest(tf.test.TestCase):
             without, _ = evaluate.run_method(upsample, target, hole)
             self.assertFalse(np.array_equal(without[hole], output[hole]))
         with self.assertRaisesRegex(ValueError, "seam must be one of"):
-            evaluate.EvaluationConfig(seam="blur")
+            evaluate.EvaluationConfig(cra=cra.CRAConfig(seam="blur"))
 
 
 def _sample(bin_name, **l1):
     return {"bin": bin_name, "results": {"own": {name: {"l1": value}
                                                  for name, value in l1.items()}}}
+
+
+class SummaryTest(tf.test.TestCase):
+
+    def _samples(self):
+        def result(l1, ratio, swd):
+            return {"l1": l1, "psnr": 30.0, "ms_ssim": 0.9, "texture_ratio": ratio,
+                    "texture_energy": ratio, "swd": swd, "seconds": 0.1}
+        return [
+            {"bin": "a", "results": {resolution: {"telea": result(4.0, 0.2, 300.0)}
+                                     for resolution in report.RESOLUTIONS},
+             "ground_truth": {resolution: {"texture_ratio": 0.9}
+                              for resolution in report.RESOLUTIONS}},
+            {"bin": "a", "results": {resolution: {"telea": result(6.0, math.nan, 500.0)}
+                                     for resolution in report.RESOLUTIONS},
+             "ground_truth": {resolution: {"texture_ratio": 1.1}
+                              for resolution in report.RESOLUTIONS}},
+            {"bin": "b", "results": {resolution: {"telea": result(8.0, 0.4, 100.0)}
+                                     for resolution in report.RESOLUTIONS},
+             "ground_truth": {resolution: {"texture_ratio": 1.3}
+                              for resolution in report.RESOLUTIONS}},
+        ]
+
+    def test_texture_metrics_are_averaged_per_bin_next_to_l1(self):
+        summary = report.summarize(self._samples(), ["telea"], ["a", "b"])
+        own = summary["own"]
+        self.assertEqual(list(own), ["l1", "psnr", "ms_ssim", "texture_ratio", "texture_energy",
+                                     "swd", "seconds"])
+        self.assertEqual(own["l1"]["telea"]["a"], {"mean": 5.0, "n": 2, "skipped": 0})
+        self.assertEqual(own["swd"]["telea"]["a"]["mean"], 400.0)
+        self.assertEqual(own["swd"]["telea"][report.ALL_BINS]["mean"], 300.0)
+        # A NaN ratio (no core) is left out of the mean.
+        self.assertAllClose(own["texture_ratio"]["telea"]["a"]["mean"], 0.2)
+        self.assertAllClose(own["texture_ratio"]["telea"][report.ALL_BINS]["mean"], 0.3)
+        # The photos' own texture ratio is a row of that table only.
+        self.assertAllClose(own["texture_ratio"]["ground_truth"]["a"]["mean"], 1.0)
+        self.assertAllClose(own["texture_ratio"]["ground_truth"][report.ALL_BINS]["mean"], 1.1)
+        self.assertNotIn("ground_truth", own["swd"])
+
+    def test_markdown_has_a_table_per_texture_metric_with_the_ground_truth_row(self):
+        summary = report.summarize(self._samples(), ["telea"], ["a", "b"])
+        text = report.markdown_tables(summary, ["telea"], ["a", "b"], square_size=128)
+        for metric in ("l1", "texture_ratio", "texture_energy", "swd"):
+            self.assertIn(f"### {report.METRIC_TITLES[metric]}, own resolution", text)
+            self.assertIn(f"### {report.METRIC_TITLES[metric]}, 128x128", text)
+        self.assertIn("| telea | 400.0 | 100.0 | 300.0 |", text)
+        self.assertIn("| telea | 0.200 | 0.400 | 0.300 |", text)
+        self.assertIn("| ground_truth | 1.000 | 1.300 | 1.100 |", text)
+
+    def test_results_without_texture_metrics_are_not_counted(self):
+        # A JSON from before the texture metrics: their tables are empty, L1 is unchanged.
+        samples = [{"bin": "a", "results": {resolution: {"telea": {"l1": 3.0}}
+                                            for resolution in report.RESOLUTIONS}}]
+        summary = report.summarize(samples, ["telea"], ["a"])
+        self.assertEqual(summary["own"]["l1"]["telea"]["a"]["mean"], 3.0)
+        self.assertEqual(summary["own"]["swd"]["telea"]["a"]["n"], 0)
+        self.assertNotIn("ground_truth", summary["own"]["texture_ratio"])
 
 
 class PairedDifferencesTest(tf.test.TestCase):
@@ -323,8 +409,8 @@ class PairedDifferencesTest(tf.test.TestCase):
                    _sample("a", crainpaint=20.0, telea=19.0, navier_stokes=23.0),
                    _sample("a", crainpaint=5.0, telea=5.0, navier_stokes=4.0),
                    _sample("b", crainpaint=7.0, telea=8.0, navier_stokes=6.0)]
-        paired = evaluate.paired_differences(samples, "crainpaint", ("telea", "navier_stokes"),
-                                             ["a", "b"])
+        paired = report.paired_differences(samples, "crainpaint", ("telea", "navier_stokes"),
+                                           ["a", "b"])
         # Bin a against Telea: differences -2, +1, 0; mean -1/3; sample sd sqrt(7/3).
         entry = paired["telea"]["a"]
         self.assertAllClose([entry["mean"], entry["standard_error"]],
@@ -338,29 +424,58 @@ class PairedDifferencesTest(tf.test.TestCase):
         # One sample: no standard error. "all" pools both bins.
         self.assertTrue(math.isnan(paired["telea"]["b"]["standard_error"]))
         self.assertEqual(paired["telea"]["b"]["mean"], -1.0)
-        self.assertEqual((paired["telea"][evaluate.ALL_BINS]["n"],
-                          paired["telea"][evaluate.ALL_BINS]["wins"]), (4, 2))
-        self.assertAllClose(paired["telea"][evaluate.ALL_BINS]["mean"], -0.5)
+        self.assertEqual((paired["telea"][report.ALL_BINS]["n"],
+                          paired["telea"][report.ALL_BINS]["wins"]), (4, 2))
+        self.assertAllClose(paired["telea"][report.ALL_BINS]["mean"], -0.5)
 
     def test_skipped_results_and_absent_methods_are_left_out(self):
         samples = [_sample("a", crainpaint=10.0, telea=12.0),
                    {"bin": "a", "results": {"own": {"crainpaint": {"l1": 3.0},
                                                     "telea": {"skipped": "too large"}}}}]
-        paired = evaluate.paired_differences(samples, "crainpaint", ("telea", "navier_stokes"),
-                                             ["a"])
+        paired = report.paired_differences(samples, "crainpaint", ("telea", "navier_stokes"),
+                                           ["a"])
         self.assertEqual(list(paired), ["telea"])
         self.assertEqual(paired["telea"]["a"]["n"], 1)
-        self.assertEqual(evaluate.paired_differences(samples, "generator_fullres", ("telea",),
-                                                     ["a"]), {})
+        self.assertEqual(report.paired_differences(samples, "generator_fullres", ("telea",),
+                                                   ["a"]), {})
 
     def test_table_shows_sign_error_and_wins(self):
         paired = {"telea": {"a": {"mean": 0.734, "standard_error": 0.651, "n": 13, "wins": 3},
                             "all": {"mean": -1.0, "standard_error": math.nan, "n": 1,
                                     "wins": 1}}}
-        table = evaluate.paired_table(paired, ["a"])
+        table = report.paired_table(paired, ["a"])
+        self.assertIn("### crainpaint minus baseline, in-hole L1, own resolution", table)
         self.assertIn("| telea | +0.73 ± 0.65 (3/13) | -1.00 (1/1) |", table)
-        self.assertEqual(evaluate.paired_table({}, ["a"]), "")
+        self.assertEqual(report.paired_table({}, ["a"]), "")
 
+    def test_swd_is_compared_next_to_l1(self):
+        samples = [{"bin": "a", "results": {"own": {
+            "crainpaint": {"l1": 10.0, "swd": 250.0}, "telea": {"l1": 9.0, "swd": 400.0},
+            "navier_stokes": {"l1": 11.0, "swd": 310.0}}}},
+                   {"bin": "a", "results": {"own": {
+                       "crainpaint": {"l1": 6.0, "swd": 300.0},
+                       "telea": {"l1": 5.0, "swd": 350.0},
+                       "navier_stokes": {"l1": 8.0, "swd": math.nan}}}}]
+        comparisons = report.paired_comparisons(samples, ["a"])
+        self.assertEqual(list(comparisons), ["l1", "swd"])
+        # L1: crainpaint loses both samples to Telea; SWD: it wins both (-150, -50).
+        self.assertEqual(comparisons["l1"]["telea"]["a"]["wins"], 0)
+        swd = comparisons["swd"]["telea"]["a"]
+        self.assertAllClose([swd["mean"], swd["standard_error"]], [-100.0, 50.0])
+        self.assertEqual((swd["n"], swd["wins"]), (2, 2))
+        # A NaN SWD leaves its sample out of that comparison only.
+        self.assertEqual(comparisons["swd"]["navier_stokes"]["a"]["n"], 1)
+        self.assertEqual(comparisons["l1"]["navier_stokes"]["a"]["n"], 2)
+        tables = report.paired_tables(comparisons, ["a"])
+        self.assertLess(tables.index("in-hole L1"), tables.index("Laplacian SWD (x1e3)"))
+        self.assertIn("| telea | -100.0 ± 50.0 (2/2) | -100.0 ± 50.0 (2/2) |", tables)
+        # Samples from before SWD existed: only the L1 table.
+        for sample in samples:
+            for result in sample["results"]["own"].values():
+                del result["swd"]
+        tables = report.paired_tables(report.paired_comparisons(samples, ["a"]), ["a"])
+        self.assertIn("in-hole L1", tables)
+        self.assertNotIn("SWD", tables)
 
     def test_report_names_a_file_that_is_not_a_saved_run(self):
         directory = self.create_tempdir().full_path
@@ -397,12 +512,12 @@ class EndToEndTest(tf.test.TestCase):
             result = json.load(handle)
         self.assertLen(result["samples"], 2 * len(evaluate.GENERATED_BINS))
         for sample in result["samples"]:
-            for resolution in evaluate.RESOLUTIONS:
+            for resolution in report.RESOLUTIONS:
                 self.assertCountEqual(sample["results"][resolution], evaluate.METHODS)
-        for resolution in evaluate.RESOLUTIONS:
-            for metric in ("l1", "psnr", "ms_ssim", "seconds"):
+        for resolution in report.RESOLUTIONS:
+            for metric in ("l1", "psnr", "ms_ssim", "swd", "seconds"):
                 for method in evaluate.METHODS:
-                    for bin_name in result["bins"] + [evaluate.ALL_BINS]:
+                    for bin_name in result["bins"] + [report.ALL_BINS]:
                         entry = result["summary"][resolution][metric][method][bin_name]
                         self.assertIsInstance(entry["mean"], float,
                                               msg=(resolution, metric, method, bin_name))
@@ -412,19 +527,29 @@ class EndToEndTest(tf.test.TestCase):
         self.assertIn("cpu: ", text.splitlines()[1])
         self.assertIn("| telea |", text)
         self.assertIn("### in-hole L1", text)
+        self.assertIn("### texture ratio", text)
+        self.assertIn("| ground_truth |", text)
+        for sample in result["samples"]:
+            self.assertCountEqual(sample["ground_truth"], report.RESOLUTIONS)
+            for name, scores in sample["results"]["own"].items():
+                self.assertCountEqual(
+                    [key for key in scores if key.startswith(("texture", "swd"))],
+                    ["texture_ratio", "texture_energy", "swd"], msg=name)
         self.assertIn("ETA", progress.getvalue())
         self.assertIn("[8/8]", progress.getvalue())
         # The paired comparison is printed and stored, and --report prints the same tables
         # again from the JSON alone.
         samples = result["samples"]
-        for baseline in evaluate.PAIRED_BASELINES:
-            entry = result["paired"][baseline][evaluate.ALL_BINS]
-            expected = np.mean([sample["results"]["own"]["crainpaint"]["l1"]
-                                - sample["results"]["own"][baseline]["l1"]
-                                for sample in samples])
-            self.assertAllClose(entry["mean"], expected)
-            self.assertEqual(entry["n"], len(samples))
-        self.assertIn("### crainpaint minus baseline", text)
+        for metric in ("l1", "swd"):
+            for baseline in report.PAIRED_BASELINES:
+                entry = result["paired"][metric][baseline][report.ALL_BINS]
+                expected = np.mean([sample["results"]["own"]["crainpaint"][metric]
+                                    - sample["results"]["own"][baseline][metric]
+                                    for sample in samples])
+                self.assertAllClose(entry["mean"], expected)
+                self.assertEqual(entry["n"], len(samples))
+        self.assertIn("### crainpaint minus baseline, in-hole L1", text)
+        self.assertIn("### crainpaint minus baseline, Laplacian SWD", text)
         reported = io.StringIO()
         evaluate.report(json_path, output=reported)
         tables = text[text.index("### "):text.index("\nwrote ")].strip()

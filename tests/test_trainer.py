@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
+from tensorflow.core.util import event_pb2
 
 from crainpaint.models import CriticConfig, GeneratorConfig
 from crainpaint.pretrained import load_generator_weights, save_generator_weights
@@ -154,6 +155,18 @@ class ResumeTestMixin:
         self.assertEqual((session["start_step"], session["end_step"], session["status"]),
                          (1, 2, "completed"))
 
+    def test_logs_attention_statistics_with_the_other_scalars_every_summary_step(self):
+        cells = self.make_config().generator.attention_grid ** 2
+        for result in (self.straight_result, self.resumed_result):
+            metrics = result["metrics"]
+            self.assertBetween(metrics["attention/effective_sources"], 1.0, cells)
+            self.assertBetween(metrics["attention/top_weight"], 1.0 / cells, 1.0)
+        scalars = _read_scalars(os.path.join(self.straight_dir, "train"))
+        for name in ("attention/effective_sources", "attention/top_weight", "reconstruction"):
+            self.assertEqual(sorted(scalars[name]), [1, 2], name)  # summary_every_steps = 1.
+        self.assertAllClose(scalars["attention/top_weight"][2],
+                            self.straight_result["metrics"]["attention/top_weight"])
+
     def test_exports_generator_weights(self):
         metadata_path = os.path.join(self.straight_dir, "generator_weights", "generator.json")
         with open(metadata_path) as handle:
@@ -177,6 +190,19 @@ class RestoreTestMixin:
         self.assertEqual(exported.pretrained_metadata["step"], 2)
         for exported_weight, trained in zip(weights_of(exported), self.straight_weights):
             self.assertAllClose(exported_weight, trained, atol=1e-3, rtol=1e-3)  # float16.
+
+
+def _read_scalars(directory):
+    """{tag: {step: value}} of the scalar summaries in the event files of ``directory``."""
+    scalars = {}
+    for path in tf.io.gfile.glob(os.path.join(directory, "events.out.tfevents.*")):
+        for record in tf.data.TFRecordDataset(path):
+            event = event_pb2.Event.FromString(record.numpy())
+            for value in event.summary.value:
+                tensor = tf.make_ndarray(value.tensor)
+                if tensor.ndim == 0 and tensor.dtype.kind == "f":  # Not the image grids.
+                    scalars.setdefault(value.tag, {})[event.step] = float(tensor)
+    return scalars
 
 
 def _copy_checkpoint(source, name, destination):

@@ -31,8 +31,10 @@ State and files in ``model_dir``:
   ``make_dataset(config.data, start_example=examples_seen)``; the iterator is never checkpointed.
 * ``config.json`` (the resolved ``TrainConfig`` of the latest run) and ``generator_config.json``.
 * ``train/``: TensorBoard scalars (every loss term, gradient norms, steps/s, images/s, the fraction
-  of time spent waiting for input) and image grids (masked input | coarse | refined | composite |
-  attention scores).
+  of time spent waiting for input, and how concentrated the ACM's attention is over the hole
+  cells: ``attention/effective_sources`` and ``attention/top_weight``, see
+  ``crainpaint.evaluation.attention``) and image grids (masked input | coarse | refined |
+  composite | attention scores).
 * ``generator_weights/``: float16 generator weights (``save_generator_weights``), every
   ``export_generator_every_steps`` and at the end of a run, ready to copy into the package;
   ``generator_weights_average/`` the same for the weight average when
@@ -67,6 +69,8 @@ import tensorflow as tf
 from absl import logging
 from tensorflow.core.framework import summary_pb2
 
+from crainpaint.evaluation.attention import attention_statistic_sums_tf
+from crainpaint.layers.attention import grid_hole_mask
 from crainpaint.models import Critic, Generator, GeneratorConfig
 from crainpaint.pretrained import METADATA_NAME, WEIGHTS_NAME, save_generator_weights
 from crainpaint.training import losses
@@ -412,7 +416,7 @@ class Trainer:
         beta = config.effective_adversarial_weight
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
-            coarse, refined, _ = self.generator((image, mask), training=True)
+            coarse, refined, scores = self.generator((image, mask), training=True)
             terms = losses.reconstruction_loss_terms(
                 image, coarse, refined, mask, normalization=config.reconstruction_normalization)
             reconstruction = (
@@ -432,8 +436,25 @@ class Trainer:
             self.generator_average.update()
         metrics["reconstruction"] = self._average(reconstruction)
         metrics["generator_loss"] = loss
+        metrics.update(self._attention_metrics(scores, mask))
         norms = {"generator_gradient_norm": tf.linalg.global_norm(gradients)}
         return metrics, norms
+
+    def _attention_metrics(self, scores, mask):
+        """This replica's share of the mean ``effective_sources`` / ``top_weight`` of the ACM
+        over the hole cells of the GLOBAL batch (``crainpaint.evaluation.attention``).
+
+        Each replica divides its sums by the hole-cell count of all replicas, so the SUM
+        reduction of ``_reduce`` gives the mean over every hole cell of the global batch, as
+        one device would (an average of per-replica means would weigh cells unequally).
+        Computed outside the gradient tape, on the scores of the step's own forward pass.
+        """
+        cells = tf.shape(mask)[1:3] // self.config.generator.cell_size
+        sums = attention_statistic_sums_tf(tf.stop_gradient(scores), grid_hole_mask(mask, cells))
+        hole_cells = tf.distribute.get_replica_context().all_reduce(
+            tf.distribute.ReduceOp.SUM, sums["hole_cells"])
+        return {f"attention/{name}": tf.math.divide_no_nan(sums[name], hole_cells)
+                for name in ("effective_sources", "top_weight")}
 
     def _replica_critic_step(self, batch, seed):
         image, mask = batch["image"], batch["mask"]
