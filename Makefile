@@ -17,6 +17,8 @@ DATA_DIR ?=
 STAGE ?=
 CHECKPOINT_DIR ?=
 EXPORT_DIR ?= exported/crainpaint
+# Further flags of crainpaint.export, e.g. EXPORT_FLAGS=--cra_preset=paper (the paper's CRA).
+EXPORT_FLAGS ?=
 TRAIN_FLAGS = $(if $(STEPS),--steps $(STEPS)) $(if $(BATCH_SIZE),--batch_size $(BATCH_SIZE)) \
 	$(if $(DATA_DIR),--data_dir $(DATA_DIR)) $(if $(STAGE),--stage $(STAGE)) \
 	$(if $(INIT_WEIGHTS),--init_weights $(INIT_WEIGHTS))
@@ -45,7 +47,7 @@ train: $(STAMP)
 
 export: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.export --export_dir $(EXPORT_DIR) \
-		$(if $(CHECKPOINT_DIR),--checkpoint_dir $(CHECKPOINT_DIR))
+		$(if $(CHECKPOINT_DIR),--checkpoint_dir $(CHECKPOINT_DIR)) $(EXPORT_FLAGS)
 
 # Real photographs from Debian packages (experiments/data/README.md), outside the work tree.
 data: $(STAMP)

@@ -19,8 +19,8 @@ from typing import Callable, List, Optional, Sequence, TextIO, Tuple
 import numpy as np
 
 from crainpaint import api
-from crainpaint import cra
 from crainpaint import imaging
+from crainpaint.cra import CRAConfig
 
 # Files a batch run treats as images (case-insensitive); everything else in the folder is ignored.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
@@ -39,20 +39,14 @@ class InpaintOptions:
         mask_convention: "white_hole" (white = hole, the default) or "black_hole" (black = hole,
             the original HiFill release's masks). Masks are thresholded at half their range.
         dilate_px: grow the hole by this many pixels in every direction (0 = as drawn).
-        geometry: how the photo maps onto the network input, one of `crainpaint.cra.GEOMETRIES`.
-        feather_px: width of an outward blend into the context (0 = hard paste, the default).
-        hole_threshold: a network input pixel is a hole when more than this fraction of the
-            photo pixels it covers are (`crainpaint.cra.CRAConfig`).
-        seam: "poisson" (Poisson blend) or "paste" (the paper's; `crainpaint.cra.CRAConfig`).
+        cra: the `crainpaint.cra.CRAConfig` of the full-resolution pipeline (geometry, hole
+            rule, seam, feather, residual aggregation); `CRAConfig.paper()` for the paper's.
         overwrite: replace an existing output file (never an input, whatever this says).
     """
 
     mask_convention: str = imaging.DEFAULT_MASK_CONVENTION
     dilate_px: int = 0
-    geometry: str = cra.DEFAULT_GEOMETRY
-    feather_px: int = 0
-    hole_threshold: float = cra.DEFAULT_HOLE_THRESHOLD
-    seam: str = cra.DEFAULT_SEAM
+    cra: CRAConfig = CRAConfig()
     overwrite: bool = False
 
     def __post_init__(self):
@@ -62,9 +56,9 @@ class InpaintOptions:
         if isinstance(self.dilate_px, bool) or not isinstance(self.dilate_px, int) \
                 or self.dilate_px < 0:
             raise ValueError(f"dilate_px must be an integer >= 0, got {self.dilate_px!r}.")
-        # CRAConfig validates the CRA options with the messages the library uses.
-        cra.CRAConfig(geometry=self.geometry, feather_px=self.feather_px,
-                      hole_threshold=self.hole_threshold, seam=self.seam)
+        if not isinstance(self.cra, CRAConfig):
+            raise TypeError(f"cra must be a crainpaint.cra.CRAConfig (e.g. CRAConfig() or "
+                            f"CRAConfig.paper()), got {type(self.cra).__name__}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,9 +174,7 @@ def inpaint_loaded(inputs: LoadedInputs, model, options: InpaintOptions = Inpain
     if os.path.splitext(inputs.output_path)[1].lower() in _LOSSY_EXTENSIONS:
         notes.append(f"{inputs.output_path} is JPEG, which is lossy: pixels outside the hole "
                      "will not be exact copies (use .png for that)")
-    filled = api.inpaint(inputs.image.pixels, inputs.hole, model,
-                         geometry=options.geometry, feather_px=options.feather_px,
-                         hole_threshold=options.hole_threshold, seam=options.seam)
+    filled = api.inpaint(inputs.image.pixels, inputs.hole, model, config=options.cra)
     imaging.write_image(inputs.output_path, filled, inputs.image.alpha,
                         forbidden_paths=(inputs.image_path, inputs.mask_path))
     return FileResult(output_path=inputs.output_path, hole_fraction=hole_fraction,

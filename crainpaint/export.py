@@ -46,7 +46,7 @@ import uuid
 import keras
 import tensorflow as tf
 
-from crainpaint.cra import GEOMETRIES, SEAMS, CRAConfig, inpaint_image
+from crainpaint.cra import CRAConfig, inpaint_image
 from crainpaint.imaging import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, hole_from_mask,
                                 to_uint8)
 
@@ -328,7 +328,7 @@ def export_saved_model(generator, export_dir, version=None, overwrite=False,
         overwrite: replace an existing version instead of failing.
         max_pixels: largest height × width the full-resolution signatures accept
             (shorthand for ``ExportOptions(max_pixels=...)``; ignored when ``options`` is given).
-        options: an ``ExportOptions`` (mask convention, CRA geometry, size limit).
+        options: an ``ExportOptions`` (mask convention, the whole ``CRAConfig``, size limit).
 
     Returns:
         The path of the written version folder.
@@ -426,15 +426,21 @@ def _load_generator(checkpoint_dir=None, weights=None):
 
 
 def main(argv):
-    del argv  # Unused: everything comes from flags.
-    from absl import flags
+    from absl import app, flags
+    from crainpaint import cra_flags
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; every option is a "
+                             "--flag.")
     values = flags.FLAGS
+    try:
+        # Before the weights are loaded: an invalid CRA combination fails in seconds, with
+        # CRAConfig's message naming the fix.
+        options = ExportOptions(max_pixels=values.max_pixels,
+                                mask_convention=values.mask_convention,
+                                cra_config=cra_flags.cra_config_from_flags(values))
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
     generator = _load_generator(values.checkpoint_dir, values.weights)
-    options = ExportOptions(max_pixels=values.max_pixels,
-                            mask_convention=values.mask_convention,
-                            cra_config=CRAConfig(geometry=values.geometry,
-                                                 hole_threshold=values.hole_threshold,
-                                                 seam=values.seam))
     path = export_saved_model(generator, values.export_dir, version=values.version,
                               overwrite=values.overwrite, options=options)
     print(f"Exported {SERVING_SIGNATURE}, {BYTES_SIGNATURE} and {NETWORK_SIGNATURE} to {path}")
@@ -442,6 +448,7 @@ def main(argv):
 
 def _define_flags():
     from absl import flags
+    from crainpaint import cra_flags
     flags.DEFINE_string("checkpoint_dir", None, "Training folder to restore the generator from "
                         "(the latest checkpoint's weights and generator_config.json; for the "
                         "run's weight average give --weights MODEL_DIR/generator_weights_average).")
@@ -457,13 +464,10 @@ def _define_flags():
     flags.DEFINE_enum("mask_convention", DEFAULT_MASK_CONVENTION, list(MASK_CONVENTIONS),
                       "Which mask pixels are holes: white_hole (white = hole) or black_hole "
                       "(the original HiFill release's masks).")
-    flags.DEFINE_enum("geometry", CRAConfig().geometry, list(GEOMETRIES),
-                      "CRA geometry baked into the full-resolution signatures.")
-    flags.DEFINE_float("hole_threshold", CRAConfig().hole_threshold, "CRA hole threshold baked "
-                       "into the full-resolution signatures (crainpaint.cra.CRAConfig).",
-                       lower_bound=0.0, upper_bound=1.0)
-    flags.DEFINE_enum("seam", CRAConfig().seam, list(SEAMS), "CRA seam baked into the "
-                      "full-resolution signatures: poisson or paste (the paper's).")
+    # The whole CRAConfig baked into the full-resolution signatures: --cra_preset and one flag
+    # per field, shared with the other binaries.
+    cra_flags.define_cra_flags(flags.FLAGS)
+    flags.adopt_module_key_flags(cra_flags)  # Listed by --help with the flags above.
     flags.mark_flag_as_required("export_dir")
 
 

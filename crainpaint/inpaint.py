@@ -9,8 +9,10 @@ A folder (masks paired by file stem, or one --mask for every image):
 Masks are white = hole by default; --mask_convention=black_hole reads the original HiFill
 release's masks (black = hole). Outputs are lossless PNG unless --output names another format;
 pixels outside the hole are copied from the input, 16-bit samples and alpha are kept, and no
-existing file is replaced without --overwrite (an input never). The exit status is the number of
-files that failed (at most 125; 0 = all written). See docs/cli.md.
+existing file is replaced without --overwrite (an input never). How the hole is filled is set by
+the CRA flags: --cra_preset=paper for the paper's pipeline (Sec. 3.1), each other CRA flag
+replaces one option. The exit status is the number of files that failed (at most 125; 0 = all
+written). See docs/cli.md.
 """
 # The docstring above is also the command's --help text. This module only turns flags into
 # calls of the flag-free `crainpaint.batch` (one file, folders, progress bar), which is what
@@ -26,7 +28,7 @@ from absl import flags
 
 from crainpaint import api
 from crainpaint import batch
-from crainpaint import cra
+from crainpaint import cra_flags
 from crainpaint import imaging
 from crainpaint.pretrained import load_pretrained
 
@@ -73,22 +75,10 @@ def define_flags(flag_values=None) -> None:
                       "keep (the original HiFill release's masks).", flag_values=flag_values)
     flags.DEFINE_integer("dilate_px", 0, "Grow the hole by this many pixels (covers soft mask "
                          "edges).", lower_bound=0, flag_values=flag_values)
-    flags.DEFINE_enum("geometry", cra.DEFAULT_GEOMETRY, list(cra.GEOMETRIES),
-                      "How the photo maps onto the network input: aspect (keep the aspect "
-                      "ratio, default), tile (squeeze each axis onto the square attention "
-                      "grid), pad512 (the paper's mirrored padding).", flag_values=flag_values)
-    flags.DEFINE_integer("feather_px", 0, "Blend the fill outward into this many pixels of "
-                         "context (0 = hard paste, pixels outside the hole bit-exact).",
-                         lower_bound=0, flag_values=flag_values)
-    flags.DEFINE_float("hole_threshold", cra.DEFAULT_HOLE_THRESHOLD, "A pixel of the network's "
-                       "low-resolution input is a hole when more than this fraction of the photo "
-                       "pixels it covers are (0 = any, 1 = all; the hole is filled at full "
-                       "resolution either way).", lower_bound=0.0, upper_bound=1.0,
-                       flag_values=flag_values)
-    flags.DEFINE_enum("seam", cra.DEFAULT_SEAM, list(cra.SEAMS), "poisson: the fill plus the "
-                      "membrane interpolation of its mismatch with the photo along the hole's "
-                      "edge (no seam); paste: the fill as the paper pastes it.",
-                      flag_values=flag_values)
+    cra_flags.define_cra_flags(flag_values)
+    # Listed by --help with this command's own flags (absl's short help shows only the main
+    # module's key flags).
+    flags.adopt_module_key_flags(cra_flags, flag_values=flag_values)
     flags.DEFINE_bool("overwrite", False, "Replace existing output files (never an input).",
                       flag_values=flag_values)
 
@@ -184,11 +174,11 @@ def main(argv) -> int:
     flag_values = flags.FLAGS
     _check_flag_combination(flag_values)
     try:
+        # An invalid CRA combination fails here, with CRAConfig's message naming the fix,
+        # before any file is read or weights are loaded.
         options = batch.InpaintOptions(
             mask_convention=flag_values.mask_convention, dilate_px=flag_values.dilate_px,
-            geometry=flag_values.geometry, feather_px=flag_values.feather_px,
-            hole_threshold=flag_values.hole_threshold, seam=flag_values.seam,
-            overwrite=flag_values.overwrite)
+            cra=cra_flags.cra_config_from_flags(flag_values), overwrite=flag_values.overwrite)
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     try:

@@ -8,8 +8,8 @@ and encoding excluded — for:
 * crainpaint with each CRA geometry (``aspect``, the default, a 32×k grid; ``tile``, the photo
   squeezed onto the 32×32 grid; ``pad512``, the paper's literal padding); the network's share is
   timed at the input size the geometry gives it (512×912 for a 16:9 photo in ``aspect``);
-  each with the default Poisson seam (``CRAConfig.seam``); ``crainpaint_aspect_paste`` is
-  ``aspect`` with the paper's paste;
+  each with the library's other CRA options (``CRAConfig()``, the Poisson seam by default);
+  ``crainpaint_aspect_paste`` is ``aspect`` with the paper's paste;
 * the generator run directly at full resolution (until it passes ``--fullres_limit_gib`` of
   memory or 10 minutes);
 * the original release's numpy post-processing, re-implemented (square resize, block average,
@@ -135,13 +135,17 @@ def original_release_postprocess(image, mask, generator, multiple=None):
     return np.clip(np.round(result * blend + image * (1 - blend)), 0, 255).astype(np.uint8)
 
 
-def cra_options(method):
-    """(geometry, seam) of a ``crainpaint_<geometry>[_<seam>]`` method; the seam defaults to
-    the library's (``crainpaint.cra.DEFAULT_SEAM``)."""
-    from crainpaint import cra
+def cra_config(method):
+    """The ``CRAConfig`` of a ``crainpaint_<geometry>[_<seam>]`` method: the library's defaults
+    (``CRAConfig()``) with that geometry, and that seam when one is named."""
+    import dataclasses
+    from crainpaint.cra import CRAConfig
 
     parts = method.split("_")[1:]
-    return parts[0], parts[1] if len(parts) > 1 else cra.DEFAULT_SEAM
+    overrides = {"geometry": parts[0]}
+    if len(parts) > 1:
+        overrides["seam"] = parts[1]
+    return dataclasses.replace(CRAConfig(), **overrides)
 
 
 def worker(method, size_name):
@@ -162,9 +166,8 @@ def worker(method, size_name):
             warnings.simplefilter("ignore", UntrainedWeightsWarning)
             generator = crainpaint.load_pretrained()
         if method.startswith("crainpaint_"):
-            geometry, seam = cra_options(method)
-            run = lambda: crainpaint.inpaint(image, mask, generator, geometry=geometry,
-                                             seam=seam)
+            config = cra_config(method)
+            run = lambda: crainpaint.inpaint(image, mask, generator, config=config)
         elif method == "numpy_reference":
             run = lambda: original_release_postprocess(image, mask, generator)
         elif method == "fullres_generator":
@@ -202,13 +205,17 @@ def worker(method, size_name):
         import cv2
         from crainpaint import cra
         input_height = input_width = generator.config.input_size
+        config = cra.CRAConfig()
         if method.startswith("crainpaint_"):
+            config = cra_config(method)
             grid = cra.working_geometry(image.shape[0], image.shape[1], generator.config,
-                                        cra_options(method)[0])
+                                        config.geometry)
             input_height = int(grid[2]) * generator.config.cell_size
             input_width = int(grid[3]) * generator.config.cell_size
+        # As the CRA does: at a threshold of 1 a network pixel is a hole when (all but
+        # rounding residue of) its area is.
         hole = cv2.resize((mask > 127).astype(np.float32), (input_width, input_height),
-                          interpolation=cv2.INTER_AREA) > cra.DEFAULT_HOLE_THRESHOLD
+                          interpolation=cv2.INTER_AREA) > min(config.hole_threshold, 1.0 - 1e-6)
         record["network_input"] = f"{input_width}×{input_height}"
         network = tf.function(lambda x, m: generator((x, m), training=False)[1])
         inputs = (tf.zeros([1, input_height, input_width, 3]),
@@ -280,8 +287,8 @@ def summary(records):
     """The issue's targets, computed from the records."""
     by_key = {(r["method"], r["size"]): r for r in records if "error" not in r}
     lines = []
-    from crainpaint.cra import DEFAULT_GEOMETRY  # Here: the parent stays TF-free while workers run.
-    ours = lambda size: by_key.get(("crainpaint_" + DEFAULT_GEOMETRY, size))
+    from crainpaint.cra import CRAConfig  # Here: the parent stays TF-free while workers run.
+    ours = lambda size: by_key.get(("crainpaint_" + CRAConfig().geometry, size))
     if ours("8K") and ours("512"):
         lines.append(f"8K warm {ours('8K')['warm_s']:.2f} s (target ≤ 3), peak "
                      f"{ours('8K')['peak_gib']:.2f} GiB (target ≤ 3); t(8K)/t(512²) = "

@@ -1017,6 +1017,7 @@ def _define_flags():
     flags.DEFINE_integer("inpaint_radius", 3, "cv2.inpaint radius (telea, navier_stokes).")
     flags.DEFINE_integer("fullres_max_pixels", 2_100_000, "Largest H*W generator_fullres runs on.")
     cra_flags.define_cra_flags()
+    flags.adopt_module_key_flags(cra_flags)  # list them under --help
     flags.DEFINE_string("output_json", None, "Write every sample and the summary here.")
     flags.DEFINE_string("inception_weights", None, "Keras InceptionV3(include_top=True) "
                         ".weights.h5: enables FID and IS (nothing is downloaded).")

@@ -6,15 +6,16 @@ sees, at 512² inference, holes twice as large in pixels as any it was trained o
 dilated convolutions keep their receptive field. This script measures what that costs: the mean
 in-hole L1 (0–255) over the 15 held-out cases of ``crainpaint.demo.held_out_cases`` (512² crops
 of the bundled validation photo, never trained on), each inpainted by the full CRA pipeline with
-the network at every size given (with the paper's paste by default, as the model card's
-network-size table; ``--seam poisson`` for the library's default), next to OpenCV Telea and
-Navier–Stokes (radius 5). Run:
+the network at every size given, next to OpenCV Telea and Navier–Stokes (radius 5). The CRA
+options are the shared flags of ``crainpaint.cra_flags`` (``--cra_preset`` and one flag per
+``CRAConfig`` field), except that ``--seam`` is the paper's ``paste`` unless given, as in the
+model card's network-size table (``--seam poisson`` for the library's). Run:
 
     python experiments/network_scale.py                    # the bundled weights
     python experiments/network_scale.py --weights DIR --sizes 256,384,512
+    python experiments/network_scale.py --cra_preset paper # every CRA option at the paper's
 """
 
-import argparse
 import dataclasses
 import os
 import sys
@@ -22,8 +23,11 @@ import time
 
 import cv2
 import numpy as np
+from absl import app, flags
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from crainpaint import cra_flags  # noqa: E402
 
 
 def at_input_size(generator, size):
@@ -43,35 +47,46 @@ def at_input_size(generator, size):
     return resized
 
 
+def _define_flags():
+    flags.DEFINE_string("weights", None, "A folder written by save_generator_weights "
+                        "(default: bundled).")
+    flags.DEFINE_list("sizes", ["256", "512"], "Network input sizes, comma-separated.")
+    cra_flags.define_cra_flags(flags.FLAGS)
+    flags.adopt_module_key_flags(cra_flags)
+    # The model card's network-size table uses the paper's paste with the other defaults.
+    flags.FLAGS.set_default("seam", "paste")
+
+
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default=None,
-                        help="A folder written by save_generator_weights (default: bundled).")
-    parser.add_argument("--sizes", default="256,512", help="Network input sizes, comma-separated.")
-    parser.add_argument("--seam", default="paste", choices=("paste", "poisson"),
-                        help="CRA seam (crainpaint.cra.CRAConfig); paste = the paper's.")
-    args = parser.parse_args(argv)
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}.")
+    values = flags.FLAGS
+    try:
+        sizes = [int(size) for size in values.sizes]
+    except ValueError:
+        raise app.UsageError(f"--sizes must be comma-separated integers, got "
+                             f"{','.join(values.sizes)!r}") from None
+    try:
+        config = cra_flags.cra_config_from_flags(values)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
     import crainpaint
     from crainpaint.demo import held_out_cases
     from crainpaint.pretrained import load_pretrained
     from crainpaint.training.trainer import cpu_model
 
-    try:
-        sizes = [int(size) for size in args.sizes.split(",")]
-    except ValueError:
-        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
-    generator = load_pretrained(args.weights, allow_untrained=False)
+    generator = load_pretrained(values.weights, allow_untrained=False)
     bad = [size for size in sizes if size <= 0 or size % generator.config.cell_size]
     if bad:
-        parser.error(f"--sizes must be positive multiples of the attention cell "
-                     f"({generator.config.cell_size} px); got {bad}")
+        raise app.UsageError(f"--sizes must be positive multiples of the attention cell "
+                             f"({generator.config.cell_size} px); got {bad}")
     cases = held_out_cases()
     rows = {}
     start = time.time()
     for size in sizes:
         network = at_input_size(generator, size)
         rows[f"crainpaint, network at {size}²"] = [
-            np.abs(crainpaint.inpaint(crop, hole, network, seam=args.seam).astype(float)
+            np.abs(crainpaint.inpaint(crop, hole, network, config=config).astype(float)
                    - crop)[hole[..., 0]].mean()
             for crop, hole in cases]
     for name, flag in (("OpenCV Telea", cv2.INPAINT_TELEA),
@@ -81,9 +96,10 @@ def main(argv):
                    - crop)[hole[..., 0]].mean()
             for crop, hole in cases]
     step = generator.pretrained_metadata.get("step")
-    print(f"Weights: {args.weights or 'bundled'} (step {step}); {len(cases)} held-out cases "
+    print(f"Weights: {values.weights or 'bundled'} (step {step}); {len(cases)} held-out cases "
           f"(crainpaint.demo.held_out_cases); {cpu_model()}, "
           f"{time.time() - start:.0f} s.")
+    print(f"CRA: {config}")
     print()
     print(f"| method | in-hole L1 (0-255), mean of {len(cases)} | best of the methods in |")
     print("|---|---|---|")
@@ -95,4 +111,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    _define_flags()
+    app.run(main)

@@ -492,6 +492,7 @@ def _define_flags():
                          "on the long side first (default: their own size).")
     flags.DEFINE_integer("panel_width", 1200, "Width of each top-row panel of the sheets.")
     cra_flags.define_cra_flags()
+    flags.adopt_module_key_flags(cra_flags)  # list them under --help
     flags.mark_flags_as_required(["images", "masks", "output_dir"])
     return flags.FLAGS
 

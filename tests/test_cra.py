@@ -9,10 +9,14 @@ import tensorflow as tf
 
 import crainpaint
 from crainpaint import cra
+from crainpaint.evaluation.texture import texture_energy_ratio
 from crainpaint.models import Generator, GeneratorConfig
 from tests import reference
 
 SMALL = GeneratorConfig(input_size=64, attention_grid=4, width_multiplier=0.25)
+# Eq. 4 as the paper has it: every usable source, the scores as they are, the network's blur.
+PAPER_RESIDUALS = dict(residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
+                       residual_scale=1)
 
 
 class StubGenerator:
@@ -182,7 +186,9 @@ class ResidualAggregationTest(tf.test.TestCase):
     def _run(self, image, hole, stub, geometry="tile",
              hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam="paste", **residual_options):
         # "tile": the 190×126 photo maps onto the stub's square 4×4 grid (cells of 48×32 px).
-        # "paste" is the paper's pipeline, which numpy_cra follows by default.
+        # "paste" and Eq. 4 over every source are the paper's pipeline, which numpy_cra
+        # follows by default.
+        residual_options = {**PAPER_RESIDUALS, **residual_options}
         return cra.inpaint_image(image, hole[..., None], stub,
                                  cra.CRAConfig(geometry=geometry, hole_threshold=hole_threshold,
                                                seam=seam, **residual_options)).numpy()
@@ -191,7 +197,7 @@ class ResidualAggregationTest(tf.test.TestCase):
         stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
         output = self._run(self.image, self.hole, stub, geometry="aspect", **residual_options)
         expected, _, _ = numpy_cra(self.image, self.hole, stub.scores, stub.refined,
-                                   grid=(6, 4), **residual_options)
+                                   grid=(6, 4), **{**PAPER_RESIDUALS, **residual_options})
         difference = np.abs(output.astype(int) - expected.astype(int))
         self.assertLessEqual(difference.max(), 1)
         self.assertLess(difference.mean(), 0.01)
@@ -255,10 +261,14 @@ class ResidualAggregationTest(tf.test.TestCase):
         self.assertLessEqual(difference.max(), 1)
         self.assertLess(difference.mean(), 0.01)
         self.assertAllEqual(output[self.hole == 0], self.image[self.hole == 0])
-        # "aspect" is the default geometry: without a config only the seam differs.
+        # "aspect" is the default geometry: without a config only the seam and the residual
+        # options differ.
         default = cra.inpaint_image(self.image, self.hole[..., None], stub).numpy()
-        self.assertAllEqual(default, self._run(self.image, self.hole, stub, geometry="aspect",
-                                               seam=cra.DEFAULT_SEAM))
+        self.assertAllEqual(default, self._run(
+            self.image, self.hole, stub, geometry="aspect", seam=cra.DEFAULT_SEAM,
+            residual_top_k=cra.DEFAULT_RESIDUAL_TOP_K,
+            residual_sharpness=cra.DEFAULT_RESIDUAL_SHARPNESS,
+            residual_blend=cra.DEFAULT_RESIDUAL_BLEND, residual_scale=cra.DEFAULT_RESIDUAL_SCALE))
 
     def test_zero_residual_equals_plain_bilinear_upsampling(self):
         image = np.full((190, 126, 3), 100, np.uint8)
@@ -456,6 +466,22 @@ class InpaintTest(tf.test.TestCase):
                 self.assertEqual(output.dtype, np.uint8)
                 self.assertAllEqual(output[mask == 0], image[mask == 0])
                 self.assertFalse(np.array_equal(output[mask > 0], image[mask > 0]))
+
+    def test_default_transplant_carries_the_context_texture_into_the_hole(self):
+        # A photo-sized texture far finer than the network's pixels: the paper's Eq. 4 averages
+        # many sources' residuals into near-nothing; the default top-1 transplant keeps most of
+        # the detail (the ground truth under the hole has the same texture).
+        rng = np.random.default_rng(5)
+        texture = cv2.GaussianBlur(rng.normal(0, 30, (600, 800)), (0, 0), 1.5)
+        image = np.clip(128 + texture, 0, 255).astype(np.uint8)[..., None].repeat(3, -1)
+        hole = np.zeros((600, 800), bool)
+        hole[170:280, 180:300] = True  # inside one 150×160 cell of the 4×5 grid
+        default = crainpaint.inpaint(image, hole, self.generator)
+        paper = crainpaint.inpaint(image, hole, self.generator, config=cra.CRAConfig.paper())
+        default_energy = texture_energy_ratio(default, image, hole)
+        paper_energy = texture_energy_ratio(paper, image, hole)
+        self.assertGreater(default_energy, 0.6)
+        self.assertLess(paper_energy, 0.5 * default_energy)
 
     def test_noise_under_the_hole_leaves_the_output_bit_identical(self):
         image = photo_like(150, 230)

@@ -7,6 +7,7 @@ directly (BGR, converted here), never from crainpaint's own reader. Pairing, the
 the exit status are tested in-process without a model.
 """
 
+import dataclasses
 import importlib
 import io
 import os
@@ -19,7 +20,9 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+import crainpaint
 from crainpaint import api, batch
+from crainpaint.cra import SEAMS, CRAConfig
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import load_pretrained, save_generator_weights
 
@@ -195,20 +198,57 @@ class InpaintCommandTest(tf.test.TestCase):
         self.assertFalse(np.any(changed[~(ring | self.hole)]), msg="changed beyond the dilation")
 
     def test_hole_threshold_flag_reaches_the_library(self):
-        image, output = self.inpaint_one_photo(6, "--hole_threshold", "0")
+        # With the paper's paste the fill is the network's output as it is, so the network's
+        # hole (the rectangle's edge rows are partly hole at its size) shows in the result; the
+        # Poisson seam corrects the untrained network's output to within a grey level.
+        image, output = self.inpaint_one_photo(6, "--hole_threshold", "0", "--seam", "paste")
         generator = load_pretrained(self.weights_dir)
-        expected = api.inpaint(image, self.hole, generator, hole_threshold=0.0)
+        paste = dataclasses.replace(CRAConfig(), seam="paste")
+        expected = api.inpaint(image, self.hole, generator,
+                               config=dataclasses.replace(paste, hole_threshold=0.0))
         self.assertAllEqual(output, expected)
-        # 0 is not the default: the rectangle's edge rows are partly hole at the network's size.
-        self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
+        self.assertFalse(np.array_equal(expected, api.inpaint(
+            image, self.hole, generator, config=dataclasses.replace(paste, hole_threshold=1.0))))
 
     def test_seam_flag_reaches_the_library(self):
-        image, output = self.inpaint_one_photo(7, "--seam", "paste")
+        seam = next(seam for seam in SEAMS if seam != CRAConfig().seam)
+        image, output = self.inpaint_one_photo(7, "--seam", seam)
         generator = load_pretrained(self.weights_dir)
-        expected = api.inpaint(image, self.hole, generator, seam="paste")
+        expected = api.inpaint(image, self.hole, generator,
+                               config=dataclasses.replace(CRAConfig(), seam=seam))
         self.assertAllEqual(output, expected)
-        # "paste" is not the default seam: the default result differs inside the hole.
+        # Not the default seam: the default result differs inside the hole.
         self.assertFalse(np.array_equal(expected, api.inpaint(image, self.hole, generator)))
+
+    def test_paper_preset_writes_the_papers_pipeline(self):
+        image, output = self.inpaint_one_photo(14, "--cra_preset", "paper")
+        generator = load_pretrained(self.weights_dir)
+        expected = crainpaint.inpaint(image, self.hole, generator, config=CRAConfig.paper())
+        self.assertAllEqual(output, expected)
+        self.assertAllEqual(output[~self.hole], image[~self.hole])
+
+    def test_residual_flags_reach_the_library(self):
+        image, output = self.inpaint_one_photo(15, "--residual_top_k", "1", "--residual_blend",
+                                               "0.5", "--residual_scale", "2")
+        generator = load_pretrained(self.weights_dir)
+        config = dataclasses.replace(CRAConfig(), residual_top_k=1, residual_blend=0.5,
+                                     residual_scale=2)
+        self.assertAllEqual(output, api.inpaint(image, self.hole, generator, config=config))
+
+    def test_invalid_cra_combination_is_a_usage_error_before_any_file_is_read(self):
+        folder = self.new_folder()
+        # Neither the photo nor the weights exist: the usage error must come first.
+        completed = _run_python(
+            "-m", "crainpaint.inpaint", "--weights", os.path.join(folder, "no_weights"),
+            "--image", os.path.join(folder, "missing.png"), "--mask", self.mask_path,
+            "--output", os.path.join(folder, "filled.png"), "--residual_blend", "0.5",
+            "--residual_top_k", "0")
+
+        self.assertEqual(completed.returncode, 1, msg=completed.stderr)
+        self.assertIn("residual_blend needs residual_top_k >= 1", completed.stderr)
+        self.assertNotIn("missing.png", completed.stderr)
+        self.assertNotIn("cannot load the generator weights", completed.stderr)
+        self.assertEqual(os.listdir(folder), [])
 
     def test_size_mismatch_fails_and_names_both_sizes(self):
         folder = self.new_folder()
@@ -451,12 +491,10 @@ class ChecksBeforeInferenceTest(tf.test.TestCase):
             batch.InpaintOptions(mask_convention="grey_hole")
         with self.assertRaisesRegex(ValueError, "dilate_px"):
             batch.InpaintOptions(dilate_px=-1)
-        with self.assertRaisesRegex(ValueError, "geometry"):
-            batch.InpaintOptions(geometry="stretch")
-        with self.assertRaisesRegex(ValueError, "hole_threshold"):
-            batch.InpaintOptions(hole_threshold=1.5)
-        with self.assertRaisesRegex(ValueError, "seam"):
-            batch.InpaintOptions(seam="blur")
+        with self.assertRaisesRegex(TypeError, "CRAConfig"):
+            batch.InpaintOptions(cra={"seam": "paste"})
+        self.assertEqual(batch.InpaintOptions().cra, CRAConfig())
+        self.assertEqual(batch.InpaintOptions(cra=CRAConfig.paper()).cra, CRAConfig.paper())
 
 
 class _FakeClock:
