@@ -201,6 +201,25 @@ def _wait(process):
     return process.returncode, stderr
 
 
+
+def _export_workspace(prefix):
+    """A temporary root with data/ and outputs/ folders and a tiny generator's weights: random
+    weights, fixed seed, stored the way users hand weights to the exporter; the reference
+    generator is loaded back from the same files (float16-rounded values).
+
+    Returns:
+        (root, data_dir, output_dir, weights_dir, generator).
+    """
+    root = tempfile.mkdtemp(prefix=prefix)
+    data_dir = os.path.join(root, "data")
+    output_dir = os.path.join(root, "outputs")
+    os.makedirs(data_dir)
+    os.makedirs(output_dir)
+    keras.utils.set_random_seed(SEED)
+    weights = os.path.join(root, "weights")
+    save_generator_weights(Generator(TINY_CONFIG).build_for_size(), weights)
+    return root, data_dir, output_dir, weights, load_generator_weights(weights)
+
 class ExportTest(tf.test.TestCase):
     """One export in setUpClass; the loaders run once in a subprocess, the tests read results."""
 
@@ -208,18 +227,8 @@ class ExportTest(tf.test.TestCase):
     def setUpClass(cls):
         super().setUpClass()
         started = time.time()
-        cls.root = tempfile.mkdtemp(prefix="crainpaint_export_test_")
-        data_dir = os.path.join(cls.root, "data")
-        cls.output_dir = os.path.join(cls.root, "outputs")
-        os.makedirs(data_dir)
-        os.makedirs(cls.output_dir)
-
-        # Random weights, fixed seed, stored the way users hand weights to the exporter. The
-        # reference generator is loaded back from the same files (float16-rounded values).
-        keras.utils.set_random_seed(SEED)
-        weights = os.path.join(cls.root, "weights")
-        save_generator_weights(Generator(TINY_CONFIG).build_for_size(), weights)
-        cls.generator = load_generator_weights(weights)
+        cls.root, data_dir, cls.output_dir, weights, cls.generator = _export_workspace(
+            "crainpaint_export_test_")
 
         cls.environment = {key: value for key, value in os.environ.items()
                            if key != "PYTHONPATH"}
@@ -566,15 +575,8 @@ class ResidualAggregationExportTest(tf.test.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.root = tempfile.mkdtemp(prefix="crainpaint_export_residual_test_")
-        data_dir = os.path.join(cls.root, "data")
-        cls.output_dir = os.path.join(cls.root, "outputs")
-        os.makedirs(data_dir)
-        os.makedirs(cls.output_dir)
-        keras.utils.set_random_seed(SEED)
-        weights = os.path.join(cls.root, "weights")
-        save_generator_weights(Generator(TINY_CONFIG).build_for_size(), weights)
-        cls.generator = load_generator_weights(weights)
+        cls.root, data_dir, cls.output_dir, weights, cls.generator = _export_workspace(
+            "crainpaint_export_residual_test_")
         # The flags override the default preset field by field, so this is what they describe.
         cls.config = dataclasses.replace(CRAConfig(), **RESIDUAL_OVERRIDES)
 
