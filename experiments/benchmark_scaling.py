@@ -9,7 +9,8 @@ and encoding excluded — for:
   squeezed onto the 32×32 grid; ``pad512``, the paper's literal padding); the network's share is
   timed at the input size the geometry gives it (512×912 for a 16:9 photo in ``aspect``);
   each with the library's other CRA options (``CRAConfig()``, the Poisson seam by default);
-  ``crainpaint_aspect_paste`` is ``aspect`` with the paper's paste;
+  ``crainpaint_aspect_paste`` is ``aspect`` with the paper's paste, ``crainpaint_aspect_every``
+  with the paper's Eq. 4 over every source instead of the top-1 transplant;
 * the generator run directly at full resolution (until it passes ``--fullres_limit_gib`` of
   memory or 10 minutes);
 * the original release's numpy post-processing, re-implemented (square resize, block average,
@@ -34,7 +35,7 @@ import time
 SIZES = {"512": (512, 512), "1K": (576, 1024), "2K": (1152, 2048), "4K": (2160, 3840),
          "8K": (4320, 7680)}
 METHODS = ("crainpaint_aspect", "crainpaint_tile", "crainpaint_pad512",
-           "crainpaint_aspect_paste", "numpy_reference",
+           "crainpaint_aspect_paste", "crainpaint_aspect_every", "numpy_reference",
            "fullres_generator", "telea")
 DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "crainpaint", "pretrained", "demo")
@@ -136,14 +137,18 @@ def original_release_postprocess(image, mask, generator, multiple=None):
 
 
 def cra_config(method):
-    """The ``CRAConfig`` of a ``crainpaint_<geometry>[_<seam>]`` method: the library's defaults
-    (``CRAConfig()``) with that geometry, and that seam when one is named."""
+    """The ``CRAConfig`` of a ``crainpaint_<geometry>[_<seam>|_every]`` method: the library's
+    defaults (``CRAConfig()``) with that geometry, and that seam when one is named; ``every``
+    is the paper's Eq. 4 over every source (no top-k transplant, the network's own blur)."""
     import dataclasses
     from crainpaint.cra import CRAConfig
 
     parts = method.split("_")[1:]
     overrides = {"geometry": parts[0]}
-    if len(parts) > 1:
+    if len(parts) > 1 and parts[1] == "every":
+        overrides.update(residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
+                         residual_scale=1)
+    elif len(parts) > 1:
         overrides["seam"] = parts[1]
     return dataclasses.replace(CRAConfig(), **overrides)
 
