@@ -19,12 +19,16 @@ Methods (``--methods``):
   and the hole threshold of ``--hole_threshold`` (1 by default: a network pixel is a hole only
   when every photo pixel it covers is; 0 = when any is) and the seam of ``--seam``
   ("poisson", the default, Poisson-blends the network's up-sampled output + residual into the
-  photo; "paste" is the paper's pipeline: blurry image + residual pasted as it is).
+  photo; "paste" is the paper's pipeline: blurry image + residual pasted as it is), and the
+  residual aggregation of ``--residual_top_k``, ``--residual_blend``, ``--residual_scale`` and
+  ``--residual_sharpness`` (by default each hole cell transplants its best source; 0 / 0 / 1 /
+  1 is the paper's Eq. 4 over every source). ``--cra_preset paper`` sets every CRA option to
+  the paper's choice; the other CRA flags then override single options.
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
   up-sampled bilinearly to full size and pasted (the paper's Fig. 6 comparison, Sec. 4.4, with
   bilinear up-sampling; with ``--seam poisson`` the up-sampled network output is Poisson-blended
-  the same way). Implemented by handing ``crainpaint.cra.inpaint_image`` the generator with its
+  the same way; the residual options do not apply: the base is the network's output as it is). Implemented by handing ``crainpaint.cra.inpaint_image`` the generator with its
   attention scores replaced by zeros, so every aggregated residual is exactly 0 and the fill is
   the "large blurry image" of Sec. 3.1; the network itself is unchanged (its internal attention
   transfer still uses the real scores). At 512² with a 512-px generator the two crainpaint rows

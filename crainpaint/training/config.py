@@ -4,7 +4,7 @@ An experiment file (``experiments/*.py``) returns one from ``get_config()``; the
 the resolved config to ``MODEL_DIR/config.json`` and the generator's to
 ``MODEL_DIR/generator_config.json``.
 
-Stages (a CPU schedule, see issue 8):
+Stages (a CPU schedule; the model card, "Training", says why):
 
 * ``"reconstruction"``: β = 0, no critic: only Eq. 13 on the coarse and refined outputs, one batch
   per step. Much cheaper (no critic, no second-order gradients, 1 instead of 6 batches per step).
