@@ -151,9 +151,7 @@ class CRAConfig:
             raise ValueError(f"geometry must be one of {GEOMETRIES}, got {self.geometry!r}.")
         if not isinstance(self.feather_px, int) or self.feather_px < 0:
             raise ValueError(f"feather_px must be an int >= 0, got {self.feather_px!r}.")
-        if (isinstance(self.hole_threshold, bool)
-                or not isinstance(self.hole_threshold, (int, float))
-                or not 0.0 <= self.hole_threshold <= 1.0):
+        if not _is_number(self.hole_threshold) or not 0.0 <= self.hole_threshold <= 1.0:
             raise ValueError(f"hole_threshold must be a number in [0, 1], got "
                              f"{self.hole_threshold!r}.")
         if self.seam not in SEAMS:
@@ -162,23 +160,24 @@ class CRAConfig:
                 or self.residual_top_k < 0):
             raise ValueError(f"residual_top_k must be an int >= 0 (0 = every source, the "
                              f"paper's), got {self.residual_top_k!r}.")
-        if (isinstance(self.residual_sharpness, bool)
-                or not isinstance(self.residual_sharpness, (int, float))
-                or not 0.0 < self.residual_sharpness <= 64.0):
+        if not _is_number(self.residual_sharpness) or not 0.0 < self.residual_sharpness <= 64.0:
             raise ValueError(f"residual_sharpness must be a number in (0, 64] (1 = the "
                              f"paper's scores), got {self.residual_sharpness!r}.")
-        if (isinstance(self.residual_blend, bool)
-                or not isinstance(self.residual_blend, (int, float))
-                or not 0.0 <= self.residual_blend <= 1.0):
+        if not _is_number(self.residual_blend) or not 0.0 <= self.residual_blend <= 1.0:
             raise ValueError(f"residual_blend must be a number in [0, 1] (0 = no cross-fade, "
                              f"the paper's), got {self.residual_blend!r}.")
-        if self.residual_scale not in RESIDUAL_SCALES:
+        if isinstance(self.residual_scale, bool) or self.residual_scale not in RESIDUAL_SCALES:
             raise ValueError(f"residual_scale must be one of {RESIDUAL_SCALES} (1 = the "
                              f"paper's), got {self.residual_scale!r}.")
         if self.residual_blend and self.residual_top_k == 0:
             raise ValueError("residual_blend needs residual_top_k >= 1: the blended aggregation "
                              "reads a few sources per hole cell; set residual_top_k (e.g. 4) "
                              "or residual_blend=0.")
+
+
+def _is_number(value):
+    """An int or float that is not a bool (True would pass as 1)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _round_up(value, multiple):

@@ -426,7 +426,8 @@ class GeometryTest(tf.test.TestCase):
     def test_raises_invalid_residual_options(self):
         for options in ({"residual_top_k": -1}, {"residual_top_k": True},
                         {"residual_sharpness": 0.0}, {"residual_blend": 1.5},
-                        {"residual_scale": 3}):
+                        {"residual_scale": 3}, {"residual_scale": True},
+                        {"residual_blend": True}, {"residual_sharpness": "2"}):
             with self.assertRaises(ValueError, msg=str(options)):
                 cra.CRAConfig(**options)
 

@@ -202,6 +202,22 @@ def _wait(process):
 
 
 
+def _site_packages():
+    """The site-packages folders of this interpreter, for a loader run with ``-I -S``."""
+    return [path for path in sys.path if os.path.basename(path) == "site-packages"]
+
+
+def _write_loader_job(root, job):
+    """Writes the job and the loader script under ``root``; returns (script, job) paths."""
+    job_path = os.path.join(root, "job.json")
+    with open(job_path, "w") as handle:
+        json.dump(job, handle)
+    script_path = os.path.join(root, "load_like_tf_serving.py")
+    with open(script_path, "w") as handle:
+        handle.write(LOADER_SCRIPT)
+    return script_path, job_path
+
+
 def _export_workspace(prefix):
     """A temporary root with data/ and outputs/ folders and a tiny generator's weights: random
     weights, fixed seed, stored the way users hand weights to the exporter; the reference
@@ -338,18 +354,12 @@ class ExportTest(tf.test.TestCase):
         }
 
         job = {"saved_model": cls.saved_model, "output_dir": cls.output_dir,
-               "site_packages": [path for path in sys.path
-                                 if os.path.basename(path) == "site-packages"],
+               "site_packages": _site_packages(),
                "photos": photo_job, "encoded": encoded_job,
                "network": {"image": save("network-image", network_images),
                            "mask": save("network-mask", network_masks)},
                "errors": cls.error_cases}
-        job_path = os.path.join(cls.root, "job.json")
-        with open(job_path, "w") as handle:
-            json.dump(job, handle)
-        script_path = os.path.join(cls.root, "load_like_tf_serving.py")
-        with open(script_path, "w") as handle:
-            handle.write(LOADER_SCRIPT)
+        script_path, job_path = _write_loader_job(cls.root, job)
 
         cls.runs = {"export": _wait(exporter)}
         cls.export_seconds = time.time() - started
@@ -614,16 +624,10 @@ class ResidualAggregationExportTest(tf.test.TestCase):
             with open(encoded[name], "wb") as handle:
                 handle.write(_png_bytes(array))
         job = {"saved_model": cls.saved_model, "output_dir": cls.output_dir,
-               "site_packages": [path for path in sys.path
-                                 if os.path.basename(path) == "site-packages"],
+               "site_packages": _site_packages(),
                "photos": {"photo": {"image": image_path, "mask": mask_path}},
                "encoded": {"png": encoded}, "errors": {}}
-        job_path = os.path.join(cls.root, "job.json")
-        with open(job_path, "w") as handle:
-            json.dump(job, handle)
-        script_path = os.path.join(cls.root, "load_like_tf_serving.py")
-        with open(script_path, "w") as handle:
-            handle.write(LOADER_SCRIPT)
+        script_path, job_path = _write_loader_job(cls.root, job)
 
         cls.runs = {"export": _wait(exporter)}
         if cls.runs["export"][0] == 0:
