@@ -1,6 +1,6 @@
 """Measures how fast the input pipeline delivers masks and batches (single process, CPU).
 
-Prints the CPU model (absolute timings vary between our machines, see tf-traps.md), then masks/s
+Prints the CPU model (absolute timings depend on it: state it with any figure), then masks/s
 of `random_mask` inside `tf.data` for each kind, and batches/s of `make_dataset` over a folder of
 synthetic 1024×768 JPEG photos (or `--data_dir`), at each `--sizes`:
 

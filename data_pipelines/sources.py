@@ -12,7 +12,8 @@ pure function of (`DataConfig.seed`, split, i), computed with stateless random o
   folder sources;
 * which crop, which flip and which mask: seeds split from `stateless_fold_in((seed, split), i)`.
 
-So a run never checkpoints the iterator (tf-traps.md: that is slow and fails with py_functions);
+So a run never checkpoints the iterator (a `tf.data` checkpoint stores the shuffle buffer, hundreds
+of MiB of 512² images, and fails outright on a pipeline holding a `py_function`);
 `make_dataset(config, start_example=k)` starts the same stream at example k by index arithmetic, for
 free. TFDS sources are read sequentially (file-level shuffling with a fixed seed, then a seeded
 shuffle buffer), so resuming there costs `skip(k)`: the skipped records are read but not decoded

@@ -289,7 +289,7 @@ def format_table(records):
 
 
 def summary(records):
-    """The issue's targets, computed from the records."""
+    """The scaling targets (8K warm ≤ 3 s and ≤ 3 GiB; t(8K)/t(512²) ≤ 6) against the records."""
     by_key = {(r["method"], r["size"]): r for r in records if "error" not in r}
     lines = []
     from crainpaint.cra import CRAConfig  # Here: the parent stays TF-free while workers run.

@@ -371,7 +371,7 @@ class ResidualAggregationTest(tf.test.TestCase):
         # Same ramp and far-off network: the feather band outside the hole mixes the fill with
         # the photo, so it must take the membrane's continuation (close to the photo there),
         # not the uncorrected network output 80+ grey levels away (measured: 0.18 on average;
-        # 38.6 with the correction cut off at the hole's edge, as before session 8).
+        # 38.6 with the correction cut off at the hole's edge).
         rows, cols = np.mgrid[0:190, 0:126]
         image = np.stack([60 + rows * 0.5, 40 + cols, np.full_like(rows, 90.0)], -1)
         image = image.astype(np.uint8)

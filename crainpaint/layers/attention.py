@@ -93,8 +93,8 @@ def fold_patches(patches, grid_height, grid_width, patch_size, stride, channels)
 # _fast_adjoint: extract_patches and fold_patches are linear maps A and Aᵀ, so the gradient of
 # each is the other applied to the incoming gradient. The gradients TensorFlow derives on its own
 # are much slower on a CPU: the backward pass of the strided slices and 8-D transposes in _fold
-# took 0.12 s for a 256×256×32 map with 16-px patches at stride 8 (its forward 0.005 s), nearly
-# all of the refine network's largest ATM level (experiments/profile_generator.py).
+# costs over twenty times its forward pass and would be nearly all of the refine network's
+# largest ATM level (experiments/profile_generator.py shows the split of a training step).
 
 
 def _has_fold(patch_size, stride):
@@ -144,8 +144,8 @@ def fuse_scores(scores, grid_height, grid_width):
     First along the row-major flattened order (horizontal neighbours: target j±1 with source
     i±1), then along the column-major order (vertical neighbours), so that a target scores high
     on a source whose neighbours also match its neighbours. Its gradient is the adjoint map,
-    written out as in ``_fast_adjoint`` (forward + backward on a 1024² score matrix: 0.007 s,
-    against 0.024 s with the derived gradient, 2-core Xeon).
+    written out as in ``_fast_adjoint``: on a CPU, forward + backward on a 1024² score matrix
+    take about a third of the time they take with the gradient TensorFlow derives.
     """
     @tf.custom_gradient
     def fuse(scores):

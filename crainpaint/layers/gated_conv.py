@@ -96,8 +96,9 @@ class LightWeightGatedConv2D(keras.layers.Layer):
                 keras.layers.Conv2D(filters, 1, kernel_initializer=initializer(),
                                     name="gate_pointwise", **common)]
         else:  # pixelwise
-            # Always stride 1: a strided 1×1 conv crashes oneDNN in the backward pass
-            # (tf-traps.md); call() subsamples the input first, which is the same for 'same'.
+            # Always stride 1: the input gradient of a strided 1×1 convolution crashes oneDNN
+            # (heap corruption or SIGSEGV on TF 2.21 CPU builds), so call() subsamples the input
+            # first (x[:, ::2, ::2]), which gives the same result for 'same' padding.
             self.gate_convs = [keras.layers.Conv2D(filters, 1, kernel_initializer=initializer(),
                                                    name="gate", **common)]
 

@@ -6,10 +6,10 @@ antialiasing): along each axis, output ``2i`` is ``0.75·x[i] + 0.25·x[i − 1]
 ``2i + 1`` is ``0.75·x[i] + 0.25·x[i + 1]``, the border sample repeated. The map is linear, so
 its gradient is its adjoint: per axis ``dx[k] = 0.25·g[2k − 1] + 0.75·g[2k] + 0.75·g[2k + 1] +
 0.25·g[2k + 2]`` on the incoming gradient ``g`` with its border sample repeated, i.e. a
-depthwise 4×4 convolution at stride 2 after a one-pixel symmetric pad. On a 2-core CPU that took
-0.014 s for a 512² × 64 bfloat16 gradient where TensorFlow's ResizeBilinearGrad took about
-0.04 s, the largest single cost of the refine network's backward pass
-(``experiments/profile_generator.py``).
+depthwise 4×4 convolution at stride 2 after a one-pixel symmetric pad. On a CPU that is about three
+times faster than TensorFlow's own ResizeBilinearGrad (in bfloat16 too), which would otherwise be
+the largest single cost of the refine network's backward pass
+(``experiments/profile_generator.py`` shows the split of a training step).
 """
 
 from __future__ import annotations
