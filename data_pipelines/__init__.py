@@ -1,7 +1,8 @@
 """Input pipelines of crainpaint: random inpainting masks and deterministic image sources.
 
 Paper Sec. 3.5.2 (on-the-fly free-form and object-shape masks) and Sec. 4 (training data: 512×512
-images of Places2, CelebA-HQ and DIV2K scaled to [-1, 1]). See `masks.py` and `sources.py`.
+images of Places2, CelebA-HQ and DIV2K scaled to [-1, 1]). See `masks.py`, `templates.py` and
+`sources.py`.
 """
 
 from data_pipelines.masks import (
@@ -9,9 +10,7 @@ from data_pipelines.masks import (
     MaskConfig,
     enforce_hole_bounds,
     free_form_mask,
-    load_shape_templates,
     object_mask,
-    place_template,
     random_mask,
     rasterize_segments,
 )
@@ -28,6 +27,7 @@ from data_pipelines.sources import (
     make_dataset,
     make_example,
 )
+from data_pipelines.templates import load_shape_templates, place_template
 
 __all__ = [
     "DATASETS",

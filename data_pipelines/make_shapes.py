@@ -14,7 +14,7 @@ running the script again rewrites identical pixels:
         .venv/bin/python -m data_pipelines.make_shapes            # writes data_pipelines/shapes/
         .venv/bin/python -m data_pipelines.make_shapes --check    # verifies the committed files
 
-`masks.load_shape_templates()` loads the PNGs once and `masks.object_mask` places them.
+`templates.load_shape_templates()` loads the PNGs once and `masks.object_mask` places them.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ from data_pipelines.silhouettes import (
     draw_umbrella_person,
     new_canvas,
 )
+from data_pipelines.templates import SHAPES_DIRECTORY
 
-SHAPES_DIRECTORY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shapes")
 
 
 def _template_drawers() -> dict[str, Callable[[np.ndarray], None]]:

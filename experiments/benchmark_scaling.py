@@ -19,7 +19,7 @@ and encoding excluded — for:
 
 Every measurement runs in a fresh subprocess, so memory figures do not mix. Run:
 
-    python experiments/benchmark_scaling.py                 # everything (≈ 12 min on 2 cores)
+    python experiments/benchmark_scaling.py                 # everything (minutes: a process per row)
     python experiments/benchmark_scaling.py --sizes 512,1K --methods crainpaint_aspect,telea
 """
 

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from data_pipelines import make_shapes, masks
+from data_pipelines import templates as shape_templates
 from data_pipelines.masks import MaskConfig
 
 KINDS = ("free_form", "object", "mixed")
@@ -147,20 +148,21 @@ class ObjectMaskTest(tf.test.TestCase):
         center = tf.constant([15.5, 15.5])
 
         def place(angle, flip):
-            return masks.place_template(template, 32, 32, 1.0, angle, flip, center).numpy()[..., 0]
+            placed = shape_templates.place_template(template, 32, 32, 1.0, angle, flip, center)
+            return placed.numpy()[..., 0]
 
         self.assertAllEqual(place(0.0, False), template)
         self.assertAllEqual(place(0.0, True), np.fliplr(template))
         self.assertAllEqual(
             place(math.pi / 2, False), np.rot90(template)
         )  # Counter-clockwise on screen.
-        doubled = masks.place_template(
+        doubled = shape_templates.place_template(
             template, 64, 64, 2.0, 0.0, False, tf.constant([31.5, 31.5])
         ).numpy()
         self.assertAllClose(doubled[..., 0].mean(), template.mean(), atol=0.01)
 
     def test_object_masks_are_flipped_and_rotated_templates(self):
-        templates = masks.load_shape_templates().numpy()
+        templates = shape_templates.load_shape_templates().numpy()
         upright = MaskConfig(
             kind="object",
             object_scale_range=(1.0, 1.0),
@@ -194,15 +196,15 @@ class ObjectMaskTest(tf.test.TestCase):
 
     def test_shipped_templates_match_the_script_and_are_small_binary_silhouettes(self):
         self.assertEqual(make_shapes.check_templates(), [])
-        templates = masks.load_shape_templates().numpy()
+        templates = shape_templates.load_shape_templates().numpy()
         self.assertEqual(templates.dtype, np.uint8)
         self.assertBetween(templates.shape[0], 30, 40)
         self.assertEqual(templates.shape[1:], (256, 256))
         self.assertAllInSet(templates, [0, 1])
         coverage = templates.mean(axis=(1, 2))
         self.assertTrue(np.all((coverage > 0.03) & (coverage < 0.4)), msg=str(coverage))
-        for name in os.listdir(masks.SHAPES_DIRECTORY):
-            self.assertLess(os.path.getsize(os.path.join(masks.SHAPES_DIRECTORY, name)), 4096, msg=name)
+        for name in os.listdir(shape_templates.SHAPES_DIRECTORY):
+            self.assertLess(os.path.getsize(os.path.join(shape_templates.SHAPES_DIRECTORY, name)), 4096, msg=name)
 
 
 class MaskConfigTest(tf.test.TestCase):
