@@ -26,6 +26,9 @@ def define_flags(flag_values=_FLAGS) -> None:
     flags.DEFINE_integer("max_pixels", defaults.max_pixels, "Largest photo accepted, in pixels "
                          "(width × height); larger ones are refused with a message.",
                          lower_bound=1, flag_values=flag_values)
+    flags.DEFINE_bool("warm_up", defaults.warm_up, "Trace the default pipeline once at start so "
+                      "the first photo is not slower than the next ones.",
+                      flag_values=flag_values)
 
 
 def main(argv) -> int:
@@ -48,10 +51,15 @@ def main(argv) -> int:
         sys.stderr.write(f"crainpaint.app: error: cannot load the generator weights "
                          f"({_FLAGS.weights or 'bundled'}): {error}\n")
         return 1
-    application = create_app(model, AppConfig(max_pixels=_FLAGS.max_pixels))
+    application = create_app(model, AppConfig(max_pixels=_FLAGS.max_pixels,
+                                                  warm_up=_FLAGS.warm_up))
     print(f"crainpaint app: open {server_url(listener)} (Ctrl-C to stop)", flush=True)
     server = uvicorn.Server(uvicorn.Config(application, log_level="warning"))
-    server.run(sockets=[listener])
+    try:
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:
+        # uvicorn has shut down (the app's files are removed) and passes Ctrl-C on.
+        pass
     return 0
 
 
