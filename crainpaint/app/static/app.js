@@ -13,7 +13,7 @@ for (const id of ["photo-input", "mask-input", "brush-tool", "eraser-tool", "bru
                   "brush-size-value", "undo", "clear", "zoom-out", "zoom-in", "zoom-fit",
                   "zoom-value", "inpaint", "preset", "geometry", "seam", "dilate-px", "progress",
                   "status", "message", "compare", "compare-slider", "download", "paint-more",
-                  "viewport", "stage", "before-image", "after-image", "mask-canvas", "drop-hint",
+                  "viewport", "stage", "before-image", "after-image", "divider", "mask-canvas", "drop-hint",
                   "limits"]) {
   elements[id.replace(/-(\w)/g, (_, letter) => letter.toUpperCase())] = byId(id);
 }
@@ -325,12 +325,15 @@ function setComparing(comparing) {
   state.comparing = comparing;
   document.body.classList.toggle("comparing", comparing);
   elements.afterImage.hidden = !comparing;
+  elements.divider.hidden = !comparing;
   elements.compareSlider.parentElement.hidden = !comparing;
   elements.paintMore.hidden = !comparing;
 }
 
+// Before on the left of the divider, after on its right.
 function updateCompare() {
   elements.afterImage.style.clipPath = `inset(0 0 0 ${elements.compareSlider.value}%)`;
+  elements.divider.style.left = `${elements.compareSlider.value}%`;
 }
 
 // The result becomes the photo to paint on; before/after are shown until painting goes on.
