@@ -172,7 +172,7 @@ class PhotoStoreTest(tf.test.TestCase):
         self.assertEqual(os.listdir(self.store.uploads_root), [])
 
     def test_refuses_photos_over_the_pixel_limit_and_says_the_limit(self):
-        with self.assertRaisesRegex(jobs.UserError, r"101×80 .* limit of 0\.0 megapixels \(8,000 "
+        with self.assertRaisesRegex(jobs.UserError, r"101×80 .* limit of 0\.0 megapixels \(8,000 pixels\).* "
                                                     r"--max_pixels"):
             self.store.add(np.zeros((80, 101, 3), np.uint8), None, "wide.png")
         self.store.add(np.zeros((80, 100, 3), np.uint8), None, "exact.png")

@@ -171,6 +171,8 @@ class Inpainter:
 
         def work(job):
             job.set_stage("reading the photo")
+            # Still stored? Many uploads while this job waited may have pushed it out.
+            self.store.get(photo.photo_id)
             pixels, alpha = self.store.load(photo)
             job.set_stage(f"scaling the mask to {photo.width}×{photo.height}")
             hole = full_resolution_hole(painted["hole"], photo, options.dilate_px)

@@ -68,7 +68,7 @@ function layout() {
   const scale = fit * state.zoom;
   elements.stage.style.width = `${Math.max(1, Math.round(width * scale))}px`;
   elements.stage.style.height = `${Math.max(1, Math.round(height * scale))}px`;
-  elements.zoomValue.textContent = state.zoom === 1 ? "Fit" : `${Math.round(scale * 100)}%`;
+  elements.zoomValue.textContent = `${Math.round(scale * 100)}%`;
 }
 
 function setZoom(zoom) {
