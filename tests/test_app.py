@@ -293,6 +293,10 @@ class AppBrowserTest(tf.test.TestCase):
         photo = _textured_photo(240, 320, seed=1)
         photo_path = os.path.join(folder, "photo.png")
         cv2.imwrite(photo_path, photo[..., ::-1])
+        mask_file = os.path.join(folder, "mask.png")
+        loaded_hole = np.zeros((240, 320), bool)
+        loaded_hole[20:60, 240:300] = True
+        cv2.imwrite(mask_file, loaded_hole.astype(np.uint8) * 255)
         not_a_photo = os.path.join(folder, "notes.txt")
         with open(not_a_photo, "w") as file:
             file.write("shopping list")
@@ -307,6 +311,9 @@ class AppBrowserTest(tf.test.TestCase):
             page.wait_for_function(_PAGE_ANSWERED.format("done"))
             self.assertIn("The mask is empty", page.locator("#message").inner_text())
 
+            page.set_input_files("#mask-input", mask_file)
+            page.wait_for_function("document.getElementById('status').textContent"
+                                   ".startsWith('Loaded the mask')")
             first_stroke = ((100, 120), (220, 120))
             radius = _paint_stroke(page, (320, 240), *first_stroke)
             name, first_path = _inpaint_and_download(page, folder, "first.png")
@@ -324,10 +331,12 @@ class AppBrowserTest(tf.test.TestCase):
         self.assertEqual(first.dtype, np.uint8)
         # Linear scaling and anti-aliased brush edges stay within 2 pixels of the radius.
         first_distance = _segment_distance(240, 320, *first_stroke)
-        far = first_distance > radius + 2
+        near_loaded = cv2.dilate(loaded_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        far = (first_distance > radius + 2) & ~near_loaded
         self.assertAllEqual(first[far], photo[far])
-        under = first_distance < radius - 2
-        self.assertGreater(np.any(first[under] != photo[under], axis=-1).mean(), 0.9)
+        inside_loaded = cv2.erode(loaded_hole.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+        for under in (first_distance < radius - 2, inside_loaded):
+            self.assertGreater(np.any(first[under] != photo[under], axis=-1).mean(), 0.9)
         second_distance = _segment_distance(240, 320, *second_stroke)
         self.assertAllEqual(second[second_distance > radius + 2],
                             first[second_distance > radius + 2])
