@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV = .venv
 STAMP = $(VENV)/.installed
 
-.PHONY: install test clean demo train export data benchmark evaluate
+.PHONY: install test clean demo train export data benchmark evaluate app
 
 # `make train DATASET=celeba_hq` runs experiments/$(DATASET).py; the other variables override
 # the config (empty = the experiment's value). Training state lives outside the work tree.
@@ -31,7 +31,7 @@ $(VENV)/bin/python:
 # The stamp is newer than setup.py and constraints.txt only after a successful install.
 $(STAMP): setup.py constraints.txt | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --upgrade pip
-	$(VENV)/bin/python -m pip install -c constraints.txt -e ".[test]"
+	$(VENV)/bin/python -m pip install -c constraints.txt -e ".[test,app]"
 	touch $@
 
 test: $(STAMP)
@@ -40,6 +40,11 @@ test: $(STAMP)
 # The README's first command: inpaint the bundled 4096-px photo with the bundled model.
 demo: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.demo --output_dir outputs
+
+# The paint-and-inpaint page on http://127.0.0.1:$(PORT)/ (docs/app.md).
+PORT ?= 7860
+app: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.app --port $(PORT)
 
 train: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.train \

@@ -20,7 +20,7 @@ setup(
     ),
     package_data={
         # Released weights with their config (json) and model card (md).
-        "crainpaint": ["pretrained/*", "pretrained/demo/*"],
+        "crainpaint": ["pretrained/*", "pretrained/demo/*", "app/static/*"],
         # Hole shapes the mask generator samples from.
         "data_pipelines": ["shapes/*.png"],
     },
@@ -36,6 +36,9 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "scipy"],
+        # The paint-and-inpaint page (python -m crainpaint.app); playwright drives a system
+        # chromium in its browser test.
+        "app": ["starlette", "uvicorn", "playwright"],
     },
     entry_points={
         "console_scripts": ["crainpaint = crainpaint.inpaint:run"],
