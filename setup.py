@@ -36,6 +36,9 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "scipy"],
+        # `python -m crainpaint.beam` (docs/beam.md). Beam caps protobuf below 7; TF 2.21 takes
+        # 6.31 and up, so constraints.txt pins a protobuf both accept.
+        "beam": ["apache-beam"],
     },
     entry_points={
         "console_scripts": ["crainpaint = crainpaint.inpaint:run"],
