@@ -261,6 +261,19 @@ class BeamPairingTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "crainpaint.export --export_dir"):
             resolve_saved_model(os.path.join(self.root, "photos"))
 
+    def test_launch_check_names_the_pattern_that_matches_nothing(self):
+        from crainpaint.beam import BeamInpaintConfig
+        from crainpaint.beam.pipeline import check_inputs_exist
+        self._touch("masks", "a.png")
+        config = BeamInpaintConfig(
+            input_pattern=os.path.join(self.root, "photos", "*.jpg"),
+            mask_dir=os.path.join(self.root, "masks"), output_dir=os.path.join(self.root, "out"),
+            saved_model=os.path.join(self.root, "models"))
+        with self.assertRaisesRegex(ValueError, "No photos: nothing matches .*photos"):
+            check_inputs_exist(config)
+        self._touch("photos", "a.jpg")
+        check_inputs_exist(config)
+
     def test_refuses_an_output_folder_that_holds_the_inputs(self):
         from crainpaint.beam import BeamInpaintConfig
         with self.assertRaisesRegex(ValueError, "could replace input files"):

@@ -62,9 +62,10 @@ def main(argv):
     try:
         totals = run_pipeline(config, options)
     except ValueError as error:
-        # Launch-time checks (no photos, no SavedModel) say what to fix; no traceback.
-        sys.stderr.write(f"Error: {error}\n")
-        return 2
+        # Launch-time checks (no photos, no SavedModel) say what to fix; no traceback. Status 1
+        # as the `crainpaint` command's folder mode gives a folder it cannot read.
+        sys.stderr.write(f"crainpaint.beam: error: {error}\n")
+        return exit_status(1)
     for line in summary_lines(totals, config):
         print(line)
     return exit_status(failed_count(totals))
