@@ -7,6 +7,13 @@
 Needs the `beam` extra (`pip install -e ".[beam]"`, part of `make install`).
 """
 
+try:
+    import apache_beam  # noqa: F401
+except ImportError as error:
+    raise ImportError("crainpaint.beam needs Apache Beam: install the beam extra with "
+                      "`pip install -c constraints.txt -e \".[beam]\"` (make install does).") \
+        from error
+
 from crainpaint.beam.handler import (InpaintOutcome, LoadedInpainter, SavedModelInpaintHandler,
                                      resolve_saved_model)
 from crainpaint.beam.pipeline import (BeamInpaintConfig, PhotoJob, build_pipeline, counters,
