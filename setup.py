@@ -39,6 +39,9 @@ setup(
         # The paint-and-inpaint page (python -m crainpaint.app); playwright drives a system
         # chromium in its browser test.
         "app": ["starlette", "uvicorn", "playwright"],
+        # `python -m crainpaint.beam` (docs/beam.md). Beam caps protobuf below 7; TF 2.21 takes
+        # 6.31 and up, so constraints.txt pins a protobuf both accept.
+        "beam": ["apache-beam"],
     },
     entry_points={
         "console_scripts": ["crainpaint = crainpaint.inpaint:run"],
