@@ -38,6 +38,6 @@ setup(
         "test": ["pytest", "scipy"],
     },
     entry_points={
-        "console_scripts": ["crainpaint = crainpaint.inpaint:run"],
+        "console_scripts": ["crainpaint = crainpaint.cli:run"],
     },
 )

@@ -1,6 +1,6 @@
 """Bit-exact results of every inpainting entry point against stored results (tests/golden.py).
 
-The API (``crainpaint.inpaint``), the command (``python -m crainpaint.inpaint`` on a folder),
+The API (``crainpaint.inpaint``), the command (``python -m crainpaint`` on a folder),
 the SavedModel's ``serving_default`` signature and one evaluation row run with the bundled
 weights on two small seeded photos; their outputs must equal the stored ones bit for bit.
 """
@@ -108,7 +108,7 @@ def command_results(command):
 class GoldenCommandTest(GoldenTestCase):
 
     def test_golden_command_results_are_bit_identical(self):
-        self.assert_golden("command", command_results(["-m", "crainpaint.inpaint"]))
+        self.assert_golden("command", command_results(["-m", "crainpaint"]))
 
 
 def serving_results():
@@ -135,11 +135,11 @@ class GoldenServingTest(GoldenTestCase):
 
 def evaluation_results():
     """{method: metrics} of one evaluation row (the portrait case; timings left out)."""
-    from experiments import evaluate
+    from crainpaint.evaluation import methods
     image, hole = golden.case("portrait")
-    methods = evaluate.build_methods(("crainpaint", "crainpaint_upsample", "telea"), _bundled(),
-                                     cra_config=CRAConfig())
-    results, _ = evaluate.evaluate_sample(methods, image, hole)
+    fills = methods.build_methods(("crainpaint", "crainpaint_upsample", "telea"), _bundled(),
+                                  cra_config=CRAConfig())
+    results, _ = methods.evaluate_sample(fills, image, hole)
     return {name: {key: value for key, value in metrics.items() if key != "seconds"}
             for name, metrics in results.items()}
 
