@@ -1,8 +1,10 @@
-"""Bit-exact results of every inpainting entry point against stored results (tests/golden.py).
+"""The inpainting pipeline (crainpaint/pipeline.py), and every entry point bit for bit.
 
-The API (``crainpaint.inpaint``), the command (``python -m crainpaint`` on a folder),
-the SavedModel's ``serving_default`` signature and one evaluation row run with the bundled
-weights on two small seeded photos; their outputs must equal the stored ones bit for bit.
+``InpaintPipeline`` keeps its ``CRAConfig`` whole, caches per generator and config, and agrees
+with ``crainpaint.cra.inpaint_image`` on a tiny generator. Then the golden tests: the API
+(``crainpaint.inpaint``), the command (``python -m crainpaint`` on a folder), the
+SavedModel's ``serving_default`` signature and one evaluation row run with the bundled weights on
+two small seeded photos; their outputs must equal the stored ones (tests/golden.py) bit for bit.
 """
 
 import dataclasses
@@ -16,7 +18,9 @@ import numpy as np
 import tensorflow as tf
 
 import crainpaint
+from crainpaint import cra, pipeline
 from crainpaint.cra import CRAConfig
+from crainpaint.models import Generator, GeneratorConfig
 from tests import golden
 
 _REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -28,6 +32,70 @@ def _bundled():
     if not _MODEL:
         _MODEL.append(crainpaint.load_pretrained())
     return _MODEL[0]
+
+
+_TINY = []
+
+
+def _tiny_generator():
+    """One tiny generator per test process (building one takes seconds)."""
+    if not _TINY:
+        _TINY.append(Generator(GeneratorConfig(input_size=64, attention_grid=4,
+                                               width_multiplier=0.25)).build_for_size())
+    return _TINY[0]
+
+
+class InpaintPipelineTest(tf.test.TestCase):
+
+    def test_keeps_the_config_object_whole(self):
+        config = dataclasses.replace(CRAConfig.paper(), feather_px=2)
+
+        self.assertIs(pipeline.InpaintPipeline(_tiny_generator(), config).config, config)
+        self.assertEqual(pipeline.InpaintPipeline(_tiny_generator()).config, CRAConfig())
+
+    def test_refuses_a_config_that_is_not_a_cra_config(self):
+        with self.assertRaisesRegex(TypeError, "CRAConfig"):
+            pipeline.InpaintPipeline(_tiny_generator(), {"seam": "paste"})
+
+    def test_pipeline_for_caches_per_generator_and_config(self):
+        generator = _tiny_generator()
+        first = pipeline.pipeline_for(generator, CRAConfig.paper())
+
+        self.assertIs(pipeline.pipeline_for(generator, CRAConfig.paper()), first)
+        self.assertIsNot(pipeline.pipeline_for(generator, CRAConfig()), first)
+        self.assertIs(pipeline.pipeline_for(generator), pipeline.pipeline_for(generator,
+                                                                              CRAConfig()))
+
+    def test_numpy_call_matches_the_cra_graph_function(self):
+        image = golden.photo(3, 40, 56)
+        hole = np.zeros((40, 56), bool)
+        hole[10:25, 20:40] = True
+        inpaint_pipeline = pipeline.InpaintPipeline(_tiny_generator(), CRAConfig.paper())
+
+        # Traced, as the pipeline runs it (eager op-by-op rounding may differ by one level).
+        reference = tf.function(lambda image, hole: cra.inpaint_image(
+            image, hole, _tiny_generator(), CRAConfig.paper()))
+        expected = reference(tf.constant(image), tf.constant(hole[..., np.newaxis])).numpy()
+        self.assertAllEqual(inpaint_pipeline(image, hole), expected)
+        # A white-hole uint8 mask and a black-hole one name the same hole.
+        white = hole.astype(np.uint8) * 255
+        self.assertAllEqual(inpaint_pipeline(image, white), expected)
+        self.assertAllEqual(inpaint_pipeline(image, 255 - white, "black_hole"), expected)
+
+    def test_without_residuals_resets_only_the_residual_options(self):
+        config = CRAConfig(geometry="tile", seam="paste")
+        upsample = pipeline.InpaintPipeline(_tiny_generator(), config).without_residuals()
+
+        self.assertEqual(upsample.config, dataclasses.replace(
+            config, residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
+            residual_scale=1))
+
+    def test_load_generator_refuses_two_sources_and_names_a_missing_folder(self):
+        with self.assertRaisesRegex(ValueError, "not both"):
+            pipeline.load_generator("weights", "run")
+        missing = os.path.join(self.create_tempdir().full_path, "nothing_here")
+        with self.assertRaisesRegex(ValueError, f"--weights {missing}"):
+            pipeline.load_generator(missing)
 
 
 class GoldenTestCase(tf.test.TestCase):
