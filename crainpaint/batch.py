@@ -1,10 +1,11 @@
 """The flag-free library behind the `crainpaint` command: files and folders in, inpainted out.
 
-`inpaint_file` does one photo (read, check, inpaint with the `crainpaint.pipeline` of the
-generator and `InpaintOptions.cra`, write atomically); `plan_batch` pairs a folder of photos with their masks by file stem; `run_batch`
-runs a plan with a progress bar, reporting and skipping a failing file while the batch goes on.
-Every user error is found before the network runs where possible (output path, sizes, formats),
-so a typo costs no inference. `crainpaint/cli.py` only turns flags into these calls.
+`inpaint_file` does one photo (read, check, inpaint with the `crainpaint.pipeline` of the generator
+and `InpaintOptions.cra`, write atomically); `plan_batch` pairs a folder of photos with their masks
+by file stem; `run_batch` runs a plan with a progress bar, reporting and skipping a failing file
+while the batch goes on. Every user error is found before the network runs where possible (output
+path, sizes, formats), so a typo costs no inference. `crainpaint/cli.py` only turns flags into
+these calls.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The inpainting pipeline: one generator and one ``CRAConfig``, pre- and post-processing in one place.
+"""The inpainting pipeline: a generator and one ``CRAConfig``, pre- and post-processing together.
 
 ``InpaintPipeline`` is what every entry point runs: ``crainpaint.inpaint`` and the batch runner
 call it on numpy arrays, the SavedModel export binds its graph functions to its signatures, and

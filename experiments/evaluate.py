@@ -108,15 +108,23 @@ def main(argv):
         except (OSError, ValueError) as error:
             raise app.UsageError(str(error)) from None
         return
-    config = EvaluationConfig(
-        images_dir=values.images, masks_dir=values.masks, mask_convention=values.mask_convention,
-        masks_per_image=values.masks_per_image, seed=values.seed, methods=tuple(values.methods),
-        weights=values.weights, max_images=values.max_images, long_side=values.long_side,
-        square_size=values.square_size, inpaint_radius=values.inpaint_radius,
-        fullres_max_pixels=values.fullres_max_pixels, cra=cra_flags.cra_config_from_flags(values),
-        inception_weights=values.inception_weights, is_splits=values.is_splits)
+    try:
+        config = EvaluationConfig(
+            images_dir=values.images, masks_dir=values.masks,
+            mask_convention=values.mask_convention, masks_per_image=values.masks_per_image,
+            seed=values.seed, methods=tuple(values.methods), weights=values.weights,
+            max_images=values.max_images, long_side=values.long_side,
+            square_size=values.square_size, inpaint_radius=values.inpaint_radius,
+            fullres_max_pixels=values.fullres_max_pixels,
+            cra=cra_flags.cra_config_from_flags(values),
+            inception_weights=values.inception_weights, is_splits=values.is_splits)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
     command = shlex.join([sys.executable] + sys.argv)
-    run(config, command, output_json=values.output_json)
+    try:
+        run(config, command, output_json=values.output_json)
+    except FileNotFoundError as error:  # No photo folder, no photos, a photo without its mask.
+        sys.exit(f"evaluate: error: {error}")
 
 
 if __name__ == "__main__":

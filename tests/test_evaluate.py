@@ -1,9 +1,10 @@
 """Tests for the evaluation library (crainpaint.evaluation: methods, metrics, inception, cases,
-runner and the tables of report): the metrics against independent references (scipy, closed forms, hand-computed cases), the hard-paste
-guarantee, the generated mask bins, the Fig. 6 "plain up-sampling" method against a direct
-computation, the per-bin summary and paired comparisons on hand-computed samples, and one
-end-to-end run with a tiny generator on two generated 160×120 photos. The texture metrics
-themselves are tested in test_texture_metrics.py; here, that every method gets them.
+runner and the tables of report): the metrics against independent references (scipy, closed forms,
+hand-computed cases), the hard-paste guarantee, the generated mask bins, the Fig. 6 "plain
+up-sampling" method against a direct computation, the per-bin summary and paired comparisons on
+hand-computed samples, and one end-to-end run with a tiny generator on two generated 160×120
+photos. The texture metrics themselves are tested in test_texture_metrics.py; here, that every
+method gets them.
 """
 
 import io

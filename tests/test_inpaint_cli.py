@@ -530,7 +530,8 @@ class ChecksBeforeInferenceTest(tf.test.TestCase):
         os.makedirs(locked)
         os.chmod(locked, 0o500)
         try:
-            with self.assertRaisesRegex(ValueError, re.escape(f"Cannot write into {locked}: permission")):
+            with self.assertRaisesRegex(ValueError,
+                                        re.escape(f"Cannot write into {locked}: permission")):
                 batch.check_output_path(os.path.join(locked, "out.png"), (), overwrite=False)
         finally:
             os.chmod(locked, 0o700)
