@@ -192,4 +192,8 @@ def run() -> None:
     if main_module is not None and not getattr(main_module, "__doc__", None):
         main_module.__doc__ = __doc__
     define_flags()
+    # absl's short --help lists the key flags of the main module, which absl names by
+    # sys.argv[0] (`python -m crainpaint`, the console script): make this module's its own.
+    for flag in flags.FLAGS.get_key_flags_for_module(__name__):
+        flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
     app.run(main)
