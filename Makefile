@@ -17,8 +17,12 @@ DATA_DIR ?=
 STAGE ?=
 CHECKPOINT_DIR ?=
 EXPORT_DIR ?= exported/crainpaint
-# Further flags of crainpaint.export, e.g. EXPORT_FLAGS=--cra_preset=paper (the paper's CRA).
+# Further flags of crainpaint.export, e.g. EXPORT_FLAGS=--cra_preset=paper (the paper's CRA);
+# DEMO_FLAGS and EVALUATE_FLAGS do the same for the demo and experiments/evaluate.py (the CRA
+# flags are the same in every command, see docs/cli.md).
 EXPORT_FLAGS ?=
+DEMO_FLAGS ?=
+EVALUATE_FLAGS ?=
 TRAIN_FLAGS = $(if $(STEPS),--steps $(STEPS)) $(if $(BATCH_SIZE),--batch_size $(BATCH_SIZE)) \
 	$(if $(DATA_DIR),--data_dir $(DATA_DIR)) $(if $(STAGE),--stage $(STAGE)) \
 	$(if $(INIT_WEIGHTS),--init_weights $(INIT_WEIGHTS))
@@ -39,7 +43,7 @@ test: $(STAMP)
 
 # The README's first command: inpaint the bundled 4096-px photo with the bundled model.
 demo: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.demo --output_dir outputs
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m crainpaint.demo --output_dir outputs $(DEMO_FLAGS)
 
 # The paint-and-inpaint page on http://127.0.0.1:$(PORT)/ (docs/app.md).
 PORT ?= 7860
@@ -62,7 +66,7 @@ benchmark: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python experiments/benchmark_scaling.py
 
 evaluate: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python experiments/evaluate.py
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python experiments/evaluate.py $(EVALUATE_FLAGS)
 
 # Keeps .venv: rebuilding it downloads TensorFlow again.
 clean:

@@ -44,6 +44,6 @@ setup(
         "beam": ["apache-beam"],
     },
     entry_points={
-        "console_scripts": ["crainpaint = crainpaint.inpaint:run"],
+        "console_scripts": ["crainpaint = crainpaint.cli:run"],
     },
 )

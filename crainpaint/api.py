@@ -1,62 +1,17 @@
 """The inference API: ``crainpaint.inpaint(image, mask, model)`` on numpy arrays.
 
-One traced CRA function per (generator, CRA options, mask kind), with dynamic height and width,
-so a folder of photos of different sizes is traced once. Integer masks are thresholded inside
-the graph by ``imaging.hole_from_mask``, the rule the SavedModel export uses too.
+A thin front of ``crainpaint.pipeline``: the arguments are checked, the ``CRAConfig`` is
+resolved (the optional per-field overrides applied), and the cached ``InpaintPipeline`` of the
+generator and config inpaints the photo (one traced function per mask kind, with dynamic height
+and width, so a folder of photos of different sizes is traced once).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import weakref
-
-import numpy as np
-import tensorflow as tf
 
 from crainpaint import cra
-from crainpaint.imaging import MASK_CONVENTIONS, hole_from_mask
-
-_TRACED = weakref.WeakKeyDictionary()
-
-
-def _traced_inpaint(generator, config, mask_dtype, convention):
-    """A tf.function (image uint8 [H, W, 3], mask [H, W, C]) → uint8 [H, W, 3]."""
-    key = (config, np.dtype(mask_dtype).name, convention)
-    per_generator = _TRACED.setdefault(generator, {})
-    if key not in per_generator:
-        @tf.function(input_signature=[tf.TensorSpec([None, None, 3], tf.uint8),
-                                      tf.TensorSpec([None, None, None], tf.as_dtype(mask_dtype))])
-        def run(image, mask):
-            if mask.dtype == tf.bool:
-                hole = mask[..., :1]
-            else:
-                hole = hole_from_mask(mask, convention) > 0.5
-            return cra.inpaint_image(image, hole, generator, config)
-
-        per_generator[key] = run
-    return per_generator[key]
-
-
-def _as_mask(mask, image_shape):
-    """The mask as a [H, W, C] array the graph accepts (bool for float hole maps)."""
-    mask = np.asarray(mask)
-    if mask.ndim == 2:
-        mask = mask[..., np.newaxis]
-    if mask.ndim != 3 or mask.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"mask must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4], got shape "
-                         f"{mask.shape}.")
-    if mask.shape[:2] != image_shape[:2]:
-        raise ValueError(f"mask is {mask.shape[1]}×{mask.shape[0]} but image is "
-                         f"{image_shape[1]}×{image_shape[0]} (width×height); they must match.")
-    if mask.dtype.kind == "f":
-        if mask.shape[-1] != 1:
-            raise ValueError("A float mask is a hole map and must have one channel, got "
-                             f"{mask.shape[-1]}.")
-        return mask > 0.5
-    if mask.dtype not in (np.uint8, np.uint16, np.bool_):
-        raise ValueError(f"mask must be uint8, uint16, bool or a float hole map, got "
-                         f"{mask.dtype}.")
-    return mask
+from crainpaint import pipeline
 
 
 def inpaint(image, mask, model=None, *, mask_convention="white_hole", config=None,
@@ -77,17 +32,9 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", config=Non
     Returns:
         An array of the image's shape and dtype; pixels outside the hole are the input's.
     """
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[-1] != 3:
-        raise ValueError(f"image must be RGB [H, W, 3], got shape {image.shape}.")
-    if image.dtype not in (np.uint8, np.uint16):
-        raise ValueError(f"image must be uint8 or uint16, got {image.dtype}.")
-    if min(image.shape[:2]) < 1:
-        raise ValueError(f"image is empty: shape {image.shape}.")
-    if mask_convention not in MASK_CONVENTIONS:
-        raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
-                         f"{mask_convention!r}.")
-    mask = _as_mask(mask, image.shape)
+    image = pipeline.check_image(image)
+    pipeline.check_mask_convention(mask_convention)
+    mask = pipeline.as_mask(mask, image.shape)
     if config is None:
         config = cra.CRAConfig()
     if not isinstance(config, cra.CRAConfig):
@@ -98,19 +45,5 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", config=Non
     if overrides:
         config = dataclasses.replace(config, **overrides)
     if model is None:
-        from crainpaint.pretrained import load_pretrained
-        model = load_pretrained()
-    run = _traced_inpaint(model, config, mask.dtype, mask_convention)
-    if image.dtype == np.uint8:
-        return run(image, mask).numpy()
-    # 16-bit: inpaint an 8-bit copy, then paste what changed (hole and feather band) back at
-    # 16 bits; every other sample is the input's.
-    eight_bit = np.round(image / 257.0).astype(np.uint8)
-    filled = run(eight_bit, mask).numpy()
-    if mask.dtype == np.bool_:
-        hole = mask[..., :1]
-    else:
-        hole = hole_from_mask(mask, mask_convention).numpy() > 0.5
-    # Hole pixels always take the inpainted value, even where it equals the 8-bit input.
-    changed = np.any(filled != eight_bit, axis=-1, keepdims=True) | hole
-    return np.where(changed, filled.astype(np.uint16) * 257, image)
+        model = pipeline.load_generator()
+    return pipeline.pipeline_for(model, config)(image, mask, mask_convention)

@@ -1,10 +1,11 @@
 """The flag-free library behind the `crainpaint` command: files and folders in, inpainted out.
 
-`inpaint_file` does one photo (read, check, inpaint with `crainpaint.api.inpaint`, write
-atomically); `plan_batch` pairs a folder of photos with their masks by file stem; `run_batch`
-runs a plan with a progress bar, reporting and skipping a failing file while the batch goes on.
-Every user error is found before the network runs where possible (output path, sizes, formats),
-so a typo costs no inference. `crainpaint/inpaint.py` only turns flags into these calls.
+`inpaint_file` does one photo (read, check, inpaint with the `crainpaint.pipeline` of the generator
+and `InpaintOptions.cra`, write atomically); `plan_batch` pairs a folder of photos with their masks
+by file stem; `run_batch` runs a plan with a progress bar, reporting and skipping a failing file
+while the batch goes on. Every user error is found before the network runs where possible (output
+path, sizes, formats), so a typo costs no inference. `crainpaint/cli.py` only turns flags into
+these calls.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Callable, List, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
-from crainpaint import api
 from crainpaint import imaging
+from crainpaint import pipeline
 from crainpaint.cra import CRAConfig
 
 # Files a batch run treats as images (case-insensitive); everything else in the folder is ignored.
@@ -92,6 +93,32 @@ class FileResult:
 # --------------------------------------------------------------------------------------------
 
 
+def check_output_folder(folder) -> None:
+    """Refuses a folder the results cannot be written into, before any work is done.
+
+    The folder may not exist yet (it is created when the first result is written); then its
+    nearest existing parent must be a folder this process may write into.
+
+    Raises:
+        ValueError: the folder, or a parent of it, is a file; or the folder (or the parent it
+            would be created in) is not writable. The message names the path and the fix.
+    """
+    folder_text = os.path.abspath(os.fspath(folder) or ".")
+    existing = folder_text
+    while not os.path.lexists(existing):
+        parent = os.path.dirname(existing)
+        if parent == existing:
+            break
+        existing = parent
+    if not os.path.isdir(existing):
+        raise ValueError(f"Cannot write into {folder_text}: {existing} is a file, not a folder; "
+                         "choose an output path in a folder (or move the file away).")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        action = "write into" if existing == folder_text else f"create {folder_text} in"
+        raise ValueError(f"Cannot {action} {existing}: permission denied; choose a folder you "
+                         "may write into, or change its permissions.")
+
+
 def check_output_path(output_path, input_paths: Sequence[str], overwrite: bool) -> None:
     """Refuses an output path before any work is done on it.
 
@@ -101,8 +128,8 @@ def check_output_path(output_path, input_paths: Sequence[str], overwrite: bool) 
         overwrite: whether an existing (non-input) file may be replaced.
 
     Raises:
-        ValueError: unsupported extension, the path is an input or a directory, or it exists
-            and `overwrite` is false.
+        ValueError: unsupported extension, the path is an input or a directory, it exists
+            and `overwrite` is false, or its folder cannot be written (`check_output_folder`).
     """
     output_text = os.fspath(output_path)
     extension = os.path.splitext(output_text)[1].lower()
@@ -110,8 +137,11 @@ def check_output_path(output_path, input_paths: Sequence[str], overwrite: bool) 
         raise ValueError(
             f"Cannot write {output_text}: unsupported extension {extension or '(none)'!r}; use "
             f"one of {', '.join(imaging.SUPPORTED_OUTPUT_EXTENSIONS)} (.png is lossless).")
+    folder = os.path.dirname(os.path.abspath(output_text))
     if not os.path.lexists(output_text):
-        return  # A path that does not exist cannot be one of the (existing) inputs.
+        # A path that does not exist cannot be one of the (existing) inputs.
+        check_output_folder(folder)
+        return
     for input_path in input_paths:
         if input_path is not None and imaging.same_file(output_text, os.fspath(input_path)):
             raise ValueError(
@@ -122,6 +152,7 @@ def check_output_path(output_path, input_paths: Sequence[str], overwrite: bool) 
         raise ValueError(f"Cannot write {output_text}: it is a directory.")
     if not overwrite:
         raise ValueError(f"Output {output_text} already exists; pass --overwrite to replace it.")
+    check_output_folder(folder)
 
 
 def _check_output_format(output_path: str, image: imaging.ImageData) -> None:
@@ -174,7 +205,7 @@ def inpaint_loaded(inputs: LoadedInputs, model, options: InpaintOptions = Inpain
     if os.path.splitext(inputs.output_path)[1].lower() in _LOSSY_EXTENSIONS:
         notes.append(f"{inputs.output_path} is JPEG, which is lossy: pixels outside the hole "
                      "will not be exact copies (use .png for that)")
-    filled = api.inpaint(inputs.image.pixels, inputs.hole, model, config=options.cra)
+    filled = pipeline.pipeline_for(model, options.cra)(inputs.image.pixels, inputs.hole)
     imaging.write_image(inputs.output_path, filled, inputs.image.alpha,
                         forbidden_paths=(inputs.image_path, inputs.mask_path))
     return FileResult(output_path=inputs.output_path, hole_fraction=hole_fraction,
@@ -313,6 +344,7 @@ def plan_batch(input_dir, output_dir, mask_dir=None, mask_path=None) -> List[Bat
     alpha). When two images share a stem (`a.jpg`, `a.png`), the first in sorted order gets the
     output and the others fail with a message, rather than overwriting each other."""
     output_dir = os.fspath(output_dir)
+    check_output_folder(output_dir)
     planned = []
     owner_of_output = {}
     for item in pair_inputs(input_dir, mask_dir=mask_dir, mask_path=mask_path):

@@ -72,8 +72,8 @@ def define_cra_flags(flag_values=flags.FLAGS):
                       f"{both('residual_scale')}.", flag_values=flag_values)
 
 
-_FIELDS = ("geometry", "feather_px", "hole_threshold", "seam", "residual_top_k",
-           "residual_sharpness", "residual_blend", "residual_scale")
+# One flag per CRAConfig field, named like it.
+_FIELDS = tuple(field.name for field in dataclasses.fields(cra.CRAConfig))
 
 
 def cra_config_from_flags(flag_values=flags.FLAGS):

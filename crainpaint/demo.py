@@ -2,7 +2,9 @@
 
 Writes ``OUT_DIR/demo_result.png`` (the full-resolution result) and ``OUT_DIR/demo.png``: input
 with the hole shown in red, the mask and the result side by side, and below them 1:1 crops around
-the hole from the input and the result. Run ``python -m crainpaint.demo --output_dir outputs``.
+the hole from the input and the result. Run ``python -m crainpaint.demo --output_dir outputs``;
+the CRA flags of ``crainpaint.cra_flags`` (e.g. ``--cra_preset=paper``) choose how the hole is
+filled, as in the ``crainpaint`` command.
 """
 
 from __future__ import annotations
@@ -11,29 +13,13 @@ import os
 import sys
 import time
 
-import cv2
-import numpy as np
 from absl import app, flags, logging
 
+from crainpaint import cra_flags
 from crainpaint.evaluation.sheets import comparison_sheet, mask_panel, tint_hole
 
 DEMO_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pretrained", "demo")
 PANEL_WIDTH = 1600
-
-
-def held_out_cases():
-    """512² crops of the bundled photo (a validation photo: never trained on) with three
-    hand-made holes each — 15 (crop, hole) cases to check that trained weights are loaded."""
-    from crainpaint.imaging import read_image
-    photo = read_image(os.path.join(DEMO_DIR, "photo.jpg")).pixels
-    photo = cv2.resize(photo, (2048, 1152), interpolation=cv2.INTER_AREA)
-    corners = ((0, 0), (0, 700), (600, 200), (600, 1500), (300, 1000))
-    rows, cols = np.mgrid[:512, :512]
-    holes = [((rows - 256) / 90.0) ** 2 + ((cols - 256) / 130.0) ** 2 <= 1.0,
-             (np.abs(rows - 200) < 40) & (cols > 60) & (cols < 450),
-             ((rows - 320) / 110.0) ** 2 + ((cols - 180) / 70.0) ** 2 <= 1.0]
-    return [(np.ascontiguousarray(photo[top:top + 512, left:left + 512]), hole[..., None])
-            for top, left in corners for hole in holes]
 
 
 def side_by_side(image, hole, result):
@@ -45,18 +31,19 @@ def side_by_side(image, hole, result):
                             panel_width=PANEL_WIDTH)
 
 
-def run_demo(output_dir, weights=None):
-    """Inpaints the bundled photo; returns (result path, side-by-side path, seconds)."""
-    import crainpaint
+def run_demo(output_dir, weights=None, config=None):
+    """Inpaints the bundled photo with the CRA ``config`` (default ``CRAConfig()``); returns
+    (result path, side-by-side path, seconds)."""
+    from crainpaint import pipeline
     from crainpaint.imaging import read_image, read_mask, write_image
     image = read_image(os.path.join(DEMO_DIR, "photo.jpg")).pixels
     hole = read_mask(os.path.join(DEMO_DIR, "mask.png"))[..., 0] > 0.5
-    model = crainpaint.load_pretrained(weights)
+    model = pipeline.load_generator(weights)
     step = getattr(model, "pretrained_metadata", {}).get("step")
     logging.info("Inpainting the bundled %d×%d photo (hole %.1f%%) with weights at step %s.",
                  image.shape[1], image.shape[0], 100 * hole.mean(), step)
     start = time.perf_counter()
-    result = crainpaint.inpaint(image, hole, model)
+    result = pipeline.pipeline_for(model, config)(image, hole)
     seconds = time.perf_counter() - start
     result_path = os.path.join(output_dir, "demo_result.png")
     grid_path = os.path.join(output_dir, "demo.png")
@@ -66,16 +53,30 @@ def run_demo(output_dir, weights=None):
 
 
 def main(argv):
-    del argv
-    result_path, grid_path, seconds = run_demo(flags.FLAGS.output_dir, flags.FLAGS.weights)
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}; every option is a "
+                             "--flag.")
+    try:
+        config = cra_flags.cra_config_from_flags(flags.FLAGS)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from None
+    result_path, grid_path, seconds = run_demo(flags.FLAGS.output_dir, flags.FLAGS.weights,
+                                               config)
     print(f"Inpainted in {seconds:.1f} s (first call, tracing included).")
     print(f"Full-resolution result: {result_path}")
     print(f"Side by side (input | mask | result, 1:1 crops below): {grid_path}")
 
 
-def run():
+def define_flags():
+    """The demo's flags: output folder, weights and the shared CRA flags."""
     flags.DEFINE_string("output_dir", "outputs", "Where demo.png and demo_result.png go.")
     flags.DEFINE_string("weights", None, "Generator weights directory (default: bundled).")
+    cra_flags.define_cra_flags(flags.FLAGS)
+    flags.adopt_module_key_flags(cra_flags)  # Listed by --help with the flags above.
+
+
+def run():
+    define_flags()
     app.run(main)
 
 

@@ -41,14 +41,16 @@ import dataclasses
 import json
 import os
 import shutil
+import sys
 import uuid
 
 import keras
 import tensorflow as tf
 
-from crainpaint.cra import CRAConfig, inpaint_image
-from crainpaint.imaging import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, hole_from_mask,
-                                to_uint8)
+from crainpaint.batch import check_output_folder
+from crainpaint.cra import CRAConfig
+from crainpaint.imaging import DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS
+from crainpaint.pipeline import InpaintPipeline, load_generator
 
 # Largest photo (height × width) the full-resolution signatures accept; an 8K photo is 33.2 MP.
 # The pipeline keeps a few float32 copies of the photo, so 100 MP needs several GiB of memory.
@@ -144,15 +146,14 @@ def _size_check(height, width, max_pixels):
              height, width])
 
 
-def _inpaint_photo(image, mask, generator, options):
+def _inpaint_photo(image, mask, inpaint_pipeline, options):
     """uint8 image [H, W, 3] + uint8 mask [H, W, 1|3|4] → uint8 [H, W, 3], with checks."""
     image, mask = _check_photo_pair(image, mask, options.max_pixels)
     image = tf.ensure_shape(image, [None, None, 3])
-    hole = tf.ensure_shape(hole_from_mask(mask, options.mask_convention), [None, None, 1])
-    return inpaint_image(image, hole, generator, options.cra_config)
+    return inpaint_pipeline.inpaint_mask_graph(image, mask, options.mask_convention)
 
 
-def _serve_tensors(image, mask, generator, options):
+def _serve_tensors(image, mask, inpaint_pipeline, options):
     """``serving_default``: image [1, H, W, 3], mask [1, H, W, 1|3|4] (any rank at the input)."""
     rank_checks = [
         tf.debugging.Assert(tf.equal(tf.rank(image), 4),
@@ -172,7 +173,7 @@ def _serve_tensors(image, mask, generator, options):
         # Explicit components give the photo a static rank of 3 for the pipeline below.
         photo = tf.reshape(image, [image_shape[1], image_shape[2], image_shape[3]])
         photo_mask = tf.reshape(mask, [mask_shape[1], mask_shape[2], mask_shape[3]])
-    inpainted = _inpaint_photo(photo, photo_mask, generator, options)
+    inpainted = _inpaint_photo(photo, photo_mask, inpaint_pipeline, options)
     return {"inpainted": tf.ensure_shape(inpainted[tf.newaxis], [1, None, None, 3])}
 
 
@@ -221,7 +222,7 @@ def _decode_pair(image_data, mask_data, max_pixels):
     return image, mask
 
 
-def _serve_bytes(image_bytes, mask_bytes, generator, options):
+def _serve_bytes(image_bytes, mask_bytes, inpaint_pipeline, options):
     """``inpaint_bytes``: string [N] encoded images and masks → string [N] PNG files."""
     # The signature declares [N]; TF Serving does not enforce declared shapes, so a scalar can
     # still arrive (e.g. a columnar REST request without the list brackets).
@@ -238,7 +239,7 @@ def _serve_bytes(image_bytes, mask_bytes, generator, options):
 
     def inpaint_one(pair):
         image, mask = _decode_pair(pair[0], pair[1], options.max_pixels)
-        inpainted = _inpaint_photo(image, mask, generator, options)
+        inpainted = _inpaint_photo(image, mask, inpaint_pipeline, options)
         return tf.io.encode_png(inpainted)
 
     # One photo at a time: at 8K each one already needs a few GiB.
@@ -247,15 +248,9 @@ def _serve_bytes(image_bytes, mask_bytes, generator, options):
     return {"inpainted_bytes": encoded}
 
 
-def _serve_network(image, mask, generator, options):
+def _serve_network(image, mask, inpaint_pipeline, options):
     """``inpaint_512``: the generator at its input size, network output pasted into the hole."""
-    hole = hole_from_mask(mask, options.mask_convention)
-    network_input = tf.cast(image, tf.float32) / 127.5 - 1.0
-    _, refined, scores = generator((network_input, hole), training=False)
-    refined = to_uint8((tf.cast(refined, tf.float32) + 1.0) * 127.5)
-    inpainted = tf.where(hole > 0.5, refined, image)
-    cells = generator.config.attention_grid ** 2
-    attention = tf.ensure_shape(tf.cast(scores, tf.float32), [None, cells, cells])
+    inpainted, attention = inpaint_pipeline.network_graph(image, mask, options.mask_convention)
     return {"inpainted": inpainted, "attention": attention}
 
 
@@ -286,6 +281,8 @@ def _build_archive(generator, options):
     "Could not find variable ..." (see docs/serving.md).
     """
     size = generator.config.input_size
+    # The whole CRAConfig, passed on as it is: the pipeline owns the pre- and post-processing.
+    inpaint_pipeline = InpaintPipeline(generator, options.cra_config)
     archive = keras.export.ExportArchive()
     # No archive.track(generator): the archive already saves every variable the endpoints
     # capture (the underlying tf.Variables, which the TF1 loader restores); tracking the model
@@ -294,13 +291,13 @@ def _build_archive(generator, options):
     # revives.
 
     def serving_default(image, mask):
-        return _serve_tensors(image, mask, generator, options)
+        return _serve_tensors(image, mask, inpaint_pipeline, options)
 
     def inpaint_bytes(image_bytes, mask_bytes):
-        return _serve_bytes(image_bytes, mask_bytes, generator, options)
+        return _serve_bytes(image_bytes, mask_bytes, inpaint_pipeline, options)
 
     def inpaint_512(image, mask):
-        return _serve_network(image, mask, generator, options)
+        return _serve_network(image, mask, inpaint_pipeline, options)
 
     # The first endpoint becomes serving_default; unknown rank (shape=None) so that the graph's
     # own rank check can run (see the module docstring).
@@ -415,14 +412,25 @@ def _move_into_place(temporary, target, overwrite):
 # ------------------------------------------------------------------------------------------
 
 
-def _load_generator(checkpoint_dir=None, weights=None):
-    if checkpoint_dir and weights:
-        raise ValueError("Give --checkpoint_dir or --weights, not both.")
-    if checkpoint_dir:
-        from crainpaint.training.trainer import restore_generator  # Heavy; only when needed.
-        return restore_generator(checkpoint_dir)
-    from crainpaint.pretrained import load_pretrained
-    return load_pretrained(weights)
+def check_export_target(export_dir, version=None, overwrite=False):
+    """Refuses an export that would fail after the work: checked before the weights load.
+
+    Raises:
+        ValueError: ``export_dir`` (or a parent of it) is a file or cannot be written, or the
+            version folder exists and ``overwrite`` is false. The message names the path and
+            the fix.
+    """
+    export_dir = os.fspath(export_dir)
+    if os.path.lexists(export_dir) and not os.path.isdir(export_dir):
+        raise ValueError(f"--export_dir {export_dir} is a file, not a folder; give a folder "
+                         "(it is created when missing).")
+    check_output_folder(export_dir)
+    if version is not None and not overwrite:
+        target = os.path.join(export_dir, str(version))
+        if os.path.exists(target):
+            raise ValueError(f"Version {version} already exists at {target}; pass --overwrite "
+                             "to replace it, or choose another --version (default: the next "
+                             "free one).")
 
 
 def main(argv):
@@ -440,9 +448,14 @@ def main(argv):
                                 cra_config=cra_flags.cra_config_from_flags(values))
     except ValueError as error:
         raise app.UsageError(str(error)) from None
-    generator = _load_generator(values.checkpoint_dir, values.weights)
-    path = export_saved_model(generator, values.export_dir, version=values.version,
-                              overwrite=values.overwrite, options=options)
+    try:
+        # User errors end in one line on stderr and exit status 1, not in a traceback.
+        check_export_target(values.export_dir, values.version, values.overwrite)
+        generator = load_generator(values.weights, values.checkpoint_dir)
+        path = export_saved_model(generator, values.export_dir, version=values.version,
+                                  overwrite=values.overwrite, options=options)
+    except (ValueError, OSError) as error:
+        sys.exit(f"crainpaint.export: error: {error}")
     print(f"Exported {SERVING_SIGNATURE}, {BYTES_SIGNATURE} and {NETWORK_SIGNATURE} to {path}")
 
 

@@ -7,7 +7,7 @@ the latest weights instead), writes ``generator.npz`` (float16) + ``generator.js
 losses of every training session) into the committed ``training_log.jsonl`` (a run
 warm-started on a new machine only knows its own sessions; earlier ones are kept), and measures
 what float16 storage costs: the largest weight change, and the in-hole difference of the
-inpainted held-out cases (``crainpaint.demo.held_out_cases``, the ones
+inpainted held-out cases (``crainpaint.evaluation.cases.held_out_cases``, the ones
 ``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Records the
 float16 weights' mean in-hole L1 on those cases (0-255) under their step in
 ``validation_log.jsonl`` and prints a markdown table of the sessions, with that held-out L1 at
@@ -99,7 +99,7 @@ def main(argv):
                              "latest weights.")
     args = parser.parse_args(argv)
     import crainpaint
-    from crainpaint.demo import held_out_cases
+    from crainpaint.evaluation.cases import held_out_cases
     from crainpaint.pretrained import load_generator_weights, save_generator_weights
     import tensorflow as tf
 
@@ -139,7 +139,7 @@ def main(argv):
     source = "weight average" if average else "latest weights"
     print(f"Bundled step {generator.restored_step} ({source}) from {model_dir} into {args.out}.")
     print(f"float16 storage: largest weight change {max_error:.2e}; on the 15 held-out cases "
-          f"(crainpaint.demo.held_out_cases) the in-hole output differs by at most "
+          f"(crainpaint.evaluation.cases.held_out_cases) the in-hole output differs by at most "
           f"{difference.max()} (mean {difference.mean():.4f}) on 0-255; in-hole L1 float32 "
           f"{np.mean(full_errors):.3f} vs float16 {np.mean(half_errors):.3f}.")
     # The validation curve across sessions: one line per bundling (steps are global).

@@ -1,15 +1,15 @@
 """Held-out in-hole L1 of one set of weights run at several network input sizes.
 
-The generator is fully convolutional, so the same weights can fill a hole with the network input
-at 256² (attention grid 16×16) or at the paper's 512² (32×32). A model trained on 256² crops
-sees, at 512² inference, holes twice as large in pixels as any it was trained on, while its
-dilated convolutions keep their receptive field. This script measures what that costs: the mean
-in-hole L1 (0–255) over the 15 held-out cases of ``crainpaint.demo.held_out_cases`` (512² crops
-of the bundled validation photo, never trained on), each inpainted by the full CRA pipeline with
-the network at every size given, next to OpenCV Telea and Navier–Stokes (radius 5). The CRA
-options are the shared flags of ``crainpaint.cra_flags`` (``--cra_preset`` and one flag per
-``CRAConfig`` field), except that ``--seam`` is the paper's ``paste`` unless given, as in the
-model card's network-size table (``--seam poisson`` for the library's). Run:
+The generator is fully convolutional, so the same weights can fill a hole with the network input at
+256² (attention grid 16×16) or at the paper's 512² (32×32). A model trained on 256² crops sees, at
+512² inference, holes twice as large in pixels as any it was trained on, while its dilated
+convolutions keep their receptive field. This script measures what that costs: the mean in-hole L1
+(0–255) over the 15 held-out cases of ``crainpaint.evaluation.cases.held_out_cases`` (512² crops of
+the bundled validation photo, never trained on), each inpainted by the full CRA pipeline with the
+network at every size given, next to OpenCV Telea and Navier–Stokes (radius 5). The CRA options are
+the shared flags of ``crainpaint.cra_flags`` (``--cra_preset`` and one flag per ``CRAConfig``
+field), except that ``--seam`` is the paper's ``paste`` unless given, as in the model card's
+network-size table (``--seam poisson`` for the library's). Run:
 
     python experiments/network_scale.py                    # the bundled weights
     python experiments/network_scale.py --weights DIR --sizes 256,384,512
@@ -71,11 +71,11 @@ def main(argv):
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     import crainpaint
-    from crainpaint.demo import held_out_cases
-    from crainpaint.pretrained import load_pretrained
+    from crainpaint.evaluation.cases import held_out_cases
+    from crainpaint.pipeline import load_generator
     from crainpaint.training.trainer import cpu_model
 
-    generator = load_pretrained(values.weights, allow_untrained=False)
+    generator = load_generator(values.weights, allow_untrained=False)
     bad = [size for size in sizes if size <= 0 or size % generator.config.cell_size]
     if bad:
         raise app.UsageError(f"--sizes must be positive multiples of the attention cell "
@@ -97,7 +97,7 @@ def main(argv):
             for crop, hole in cases]
     step = generator.pretrained_metadata.get("step")
     print(f"Weights: {values.weights or 'bundled'} (step {step}); {len(cases)} held-out cases "
-          f"(crainpaint.demo.held_out_cases); {cpu_model()}, "
+          f"(crainpaint.evaluation.cases.held_out_cases); {cpu_model()}, "
           f"{time.time() - start:.0f} s.")
     print(f"CRA: {config}")
     print()

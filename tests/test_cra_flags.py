@@ -61,6 +61,18 @@ class CRAFlagsTest(tf.test.TestCase):
         with self.assertRaises(flags.IllegalFlagValueError):
             _config_from_argv("--residual_scale=3")
 
+    def test_defines_one_flag_per_config_field(self):
+        flag_values = flags.FlagValues()
+        cra_flags.define_cra_flags(flag_values)
+
+        fields = [field.name for field in dataclasses.fields(cra.CRAConfig)]
+        self.assertIn("feather_px", fields)
+        self.assertContainsSubset(fields + ["cra_preset"], list(flag_values))
+        for field in fields:
+            # Unset means "the preset's value"; the help names both presets' values.
+            self.assertIsNone(flag_values[field].default, msg=field)
+            self.assertIn("paper", flag_values[field].help, msg=field)
+
     def test_raises_unknown_preset_error(self):
         with self.assertRaisesRegex(ValueError, "preset"):
             cra_flags.preset_config("fast")

@@ -1,9 +1,10 @@
-"""Tests for experiments/evaluate.py and its tables (crainpaint.evaluation.report): the metrics
-against independent references (scipy, closed forms, hand-computed cases), the hard-paste
-guarantee, the generated mask bins, the Fig. 6 "plain up-sampling" method against a direct
-computation, the per-bin summary and paired comparisons on hand-computed samples, and one
-end-to-end run with a tiny generator on two generated 160×120 photos. The texture metrics
-themselves are tested in test_texture_metrics.py; here, that every method gets them.
+"""Tests for the evaluation library (crainpaint.evaluation: methods, metrics, inception, cases,
+runner and the tables of report): the metrics against independent references (scipy, closed forms,
+hand-computed cases), the hard-paste guarantee, the generated mask bins, the Fig. 6 "plain
+up-sampling" method against a direct computation, the per-bin summary and paired comparisons on
+hand-computed samples, and one end-to-end run with a tiny generator on two generated 160×120
+photos. The texture metrics themselves are tested in test_texture_metrics.py; here, that every
+method gets them.
 """
 
 import io
@@ -19,10 +20,9 @@ from scipy import linalg
 
 import crainpaint
 from crainpaint import cra
-from crainpaint.evaluation import report, texture
+from crainpaint.evaluation import cases, inception, methods, metrics, report, runner, texture
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import save_generator_weights
-from experiments import evaluate
 
 _TINY_CONFIG = dict(input_size=64, attention_grid=4, width_multiplier=0.25)
 _HEIGHT, _WIDTH = 120, 160
@@ -58,7 +58,7 @@ class FrechetDistanceTest(tf.test.TestCase):
         variance1, variance2 = random.uniform(0.1, 3.0, 6), random.uniform(0.1, 3.0, 6)
         expected = (np.sum((mean1 - mean2) ** 2)
                     + np.sum(variance1 + variance2 - 2.0 * np.sqrt(variance1 * variance2)))
-        actual = evaluate.frechet_distance(mean1, np.diag(variance1), mean2, np.diag(variance2))
+        actual = inception.frechet_distance(mean1, np.diag(variance1), mean2, np.diag(variance2))
         self.assertAllClose(actual, expected, rtol=1e-9, atol=1e-9)
 
     def test_matches_direct_sqrtm_formula_for_random_covariances(self):
@@ -72,15 +72,15 @@ class FrechetDistanceTest(tf.test.TestCase):
         root = linalg.sqrtm(covariance1 @ covariance2)
         expected = (np.sum((mean1 - mean2) ** 2) + np.trace(covariance1) + np.trace(covariance2)
                     - 2.0 * np.trace(np.real(root)))
-        actual = evaluate.frechet_distance(mean1, covariance1, mean2, covariance2)
+        actual = inception.frechet_distance(mean1, covariance1, mean2, covariance2)
         self.assertAllClose(actual, expected, rtol=1e-8)
 
     def test_identical_statistics_give_zero_even_when_singular(self):
         # Fewer samples than features: a rank-deficient covariance, as in a small FID run.
         features = np.random.default_rng(2).normal(size=(5, 16))
-        mean, covariance = evaluate.gaussian_statistics(features)
+        mean, covariance = inception.gaussian_statistics(features)
         self.assertEqual(np.linalg.matrix_rank(covariance), 4)
-        distance = evaluate.frechet_distance(mean, covariance, mean, covariance)
+        distance = inception.frechet_distance(mean, covariance, mean, covariance)
         self.assertTrue(math.isfinite(distance))
         self.assertAllClose(distance, 0.0, atol=1e-4)
 
@@ -88,9 +88,9 @@ class FrechetDistanceTest(tf.test.TestCase):
         random = np.random.default_rng(3)
         features1 = random.normal(size=(40, 5))
         features2 = random.normal(1.0, 2.0, size=(30, 5)) @ random.normal(size=(5, 5))
-        expected = evaluate.frechet_distance(*evaluate.gaussian_statistics(features1),
-                                             *evaluate.gaussian_statistics(features2))
-        self.assertAllClose(evaluate.frechet_distance_from_features(features1, features2),
+        expected = inception.frechet_distance(*inception.gaussian_statistics(features1),
+                                             *inception.gaussian_statistics(features2))
+        self.assertAllClose(inception.frechet_distance_from_features(features1, features2),
                             expected, rtol=1e-9)
 
     def test_low_rank_features_match_the_eigenvalue_formula(self):
@@ -100,32 +100,32 @@ class FrechetDistanceTest(tf.test.TestCase):
         for count1, count2 in ((5, 7), (9, 3), (12, 12)):
             features1 = random.normal(size=(count1, 16))
             features2 = random.normal(0.5, 1.5, size=(count2, 16))
-            mean1, covariance1 = evaluate.gaussian_statistics(features1)
-            mean2, covariance2 = evaluate.gaussian_statistics(features2)
+            mean1, covariance1 = inception.gaussian_statistics(features1)
+            mean2, covariance2 = inception.gaussian_statistics(features2)
             eigenvalues = np.linalg.eigvals(covariance1 @ covariance2).real
             expected = (np.sum((mean1 - mean2) ** 2) + np.trace(covariance1)
                         + np.trace(covariance2)
                         - 2.0 * np.sum(np.sqrt(np.clip(eigenvalues, 0.0, None))))
-            actual = evaluate.frechet_distance_from_features(features1, features2)
+            actual = inception.frechet_distance_from_features(features1, features2)
             self.assertAllClose(actual, expected, rtol=1e-6, msg=(count1, count2))
-            self.assertAllClose(evaluate.frechet_distance_from_features(features1, features1),
+            self.assertAllClose(inception.frechet_distance_from_features(features1, features1),
                                 0.0, atol=1e-9)
 
     def test_raises_on_mismatched_statistics(self):
         with self.assertRaisesRegex(ValueError, "Mismatched"):
-            evaluate.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
+            inception.frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
 
 
 class InceptionScoreTest(tf.test.TestCase):
 
     def test_uniform_predictions_score_one(self):
-        self.assertAllClose(evaluate.inception_score(np.zeros((10, 7))), 1.0)
+        self.assertAllClose(inception.inception_score(np.zeros((10, 7))), 1.0)
 
     def test_confident_distinct_predictions_score_the_class_count(self):
         logits = np.full((4, 4), -1e4) + np.eye(4) * 2e4
-        self.assertAllClose(evaluate.inception_score(logits), 4.0, rtol=1e-6)
+        self.assertAllClose(inception.inception_score(logits), 4.0, rtol=1e-6)
         # Two splits of two confident classes each: 2 per split.
-        self.assertAllClose(evaluate.inception_score(logits, splits=2), 2.0, rtol=1e-6)
+        self.assertAllClose(inception.inception_score(logits, splits=2), 2.0, rtol=1e-6)
 
 
 class PixelMetricsTest(tf.test.TestCase):
@@ -137,29 +137,29 @@ class PixelMetricsTest(tf.test.TestCase):
         composite[0, 1] = (100, 100, 130)  # |Δ| = 0, 0, 30 in the second
         hole = np.array([[True, True], [False, False]])
         # L1 over 2 hole pixels × 3 channels: (10 + 10 + 0 + 0 + 0 + 30) / 6.
-        self.assertAllClose(evaluate.in_hole_l1(composite, target, hole), 50.0 / 6.0)
+        self.assertAllClose(metrics.in_hole_l1(composite, target, hole), 50.0 / 6.0)
         # MSE over all 4 pixels × 3 channels: (100 + 100 + 900) / 12.
         expected_psnr = 10.0 * math.log10(255.0 ** 2 / (1100.0 / 12.0))
-        self.assertAllClose(evaluate.psnr(composite, target), expected_psnr)
-        self.assertEqual(evaluate.psnr(target, target), math.inf)
+        self.assertAllClose(metrics.psnr(composite, target), expected_psnr)
+        self.assertEqual(metrics.psnr(target, target), math.inf)
 
     def test_in_hole_l1_raises_without_a_hole(self):
         image = np.zeros((4, 4, 3), np.uint8)
         with self.assertRaisesRegex(ValueError, "hole pixel"):
-            evaluate.in_hole_l1(image, image, np.zeros((4, 4), bool))
+            metrics.in_hole_l1(image, image, np.zeros((4, 4), bool))
 
     def test_ms_ssim_uses_fewer_renormalised_scales_on_small_images(self):
-        self.assertEqual(evaluate.ms_ssim_power_factors(512, 512),
-                         evaluate.MS_SSIM_POWER_FACTORS)
-        self.assertLen(evaluate.ms_ssim_power_factors(161, 400), 5)
+        self.assertEqual(metrics.ms_ssim_power_factors(512, 512),
+                         metrics.MS_SSIM_POWER_FACTORS)
+        self.assertLen(metrics.ms_ssim_power_factors(161, 400), 5)
         # 120 → 60 → 30 → 15 (≥ 11) → 8 (< 11): four scales.
-        factors = evaluate.ms_ssim_power_factors(_HEIGHT, _WIDTH)
+        factors = metrics.ms_ssim_power_factors(_HEIGHT, _WIDTH)
         self.assertLen(factors, 4)
         self.assertAllClose(sum(factors), 1.0)
-        self.assertEqual(evaluate.ms_ssim_power_factors(10, 100), ())
+        self.assertEqual(metrics.ms_ssim_power_factors(10, 100), ())
         image = _photo(0)
-        self.assertAllClose(evaluate.ms_ssim(image, image), 1.0, atol=1e-5)
-        self.assertTrue(math.isnan(evaluate.ms_ssim(image[:10], image[:10])))
+        self.assertAllClose(metrics.ms_ssim(image, image), 1.0, atol=1e-5)
+        self.assertTrue(math.isnan(metrics.ms_ssim(image[:10], image[:10])))
 
 
 class HardPasteTest(tf.test.TestCase):
@@ -167,11 +167,11 @@ class HardPasteTest(tf.test.TestCase):
     def test_garbage_outside_the_hole_does_not_change_any_score(self):
         target, hole = _photo(0), _square_hole()
         fill = np.random.default_rng(3).integers(0, 256, target.shape, dtype=np.uint8)
-        clean = evaluate.Method("clean", lambda known, _: np.where(
+        clean = methods.Method("clean", lambda known, _: np.where(
             hole[..., None], fill, known).astype(np.uint8))
-        garbage = evaluate.Method("garbage", lambda known, _: np.where(
+        garbage = methods.Method("garbage", lambda known, _: np.where(
             hole[..., None], fill, 255 - target).astype(np.uint8))
-        results, composites = evaluate.evaluate_sample([clean, garbage], target, hole)
+        results, composites = methods.evaluate_sample([clean, garbage], target, hole)
         self.assertAllEqual(composites["clean"], composites["garbage"])
         self.assertAllEqual(composites["garbage"][~hole], target[~hole])
         for metric in ("l1", "psnr", "ms_ssim"):
@@ -186,8 +186,8 @@ class HardPasteTest(tf.test.TestCase):
             seen.append((known.copy(), given_hole.copy(), known.flags.writeable))
             return known.copy()  # the best a method can do: return what it was given
 
-        results, composites = evaluate.evaluate_sample(
-            [evaluate.Method("spy", spy)], target, hole)
+        results, composites = methods.evaluate_sample(
+            [methods.Method("spy", spy)], target, hole)
         known, given_hole, writeable = seen[0]
         self.assertAllEqual(given_hole, hole)
         self.assertAllEqual(known[hole], np.zeros_like(target[hole]))
@@ -199,15 +199,15 @@ class HardPasteTest(tf.test.TestCase):
 
     def test_wrong_output_shape_or_dtype_is_an_error(self):
         target, hole = _photo(0), _square_hole()
-        wrong = evaluate.Method("wrong", lambda known, _: known.astype(np.float32))
+        wrong = methods.Method("wrong", lambda known, _: known.astype(np.float32))
         with self.assertRaisesRegex(ValueError, "expected uint8"):
-            evaluate.evaluate_sample([wrong], target, hole)
+            methods.evaluate_sample([wrong], target, hole)
 
     def test_methods_over_the_pixel_cap_are_reported_as_skipped(self):
         target, hole = _photo(0), _square_hole()
-        capped = evaluate.Method("capped", lambda known, _: known.copy(),
+        capped = methods.Method("capped", lambda known, _: known.copy(),
                                  max_pixels=_HEIGHT * _WIDTH - 1)
-        results, composites = evaluate.evaluate_sample([capped], target, hole)
+        results, composites = methods.evaluate_sample([capped], target, hole)
         self.assertIn("Mpx", results["capped"]["skipped"])
         self.assertNotIn("capped", composites)
 
@@ -217,9 +217,9 @@ class TextureScoreTest(tf.test.TestCase):
     def test_every_method_is_scored_with_the_texture_metrics(self):
         target, hole = _photo(0), _square_hole()
         blurred = cv2.GaussianBlur(target, (0, 0), 3.0)
-        methods = [evaluate.Method("exact", lambda known, _: target.copy()),
-                   evaluate.Method("blur", lambda known, _: blurred.copy())]
-        results, composites = evaluate.evaluate_sample(methods, target, hole)
+        fills = [methods.Method("exact", lambda known, _: target.copy()),
+                 methods.Method("blur", lambda known, _: blurred.copy())]
+        results, composites = methods.evaluate_sample(fills, target, hole)
         for name, composite in composites.items():
             self.assertEqual(results[name]["texture_ratio"],
                              texture.texture_ratio(composite, hole), msg=name)
@@ -227,7 +227,7 @@ class TextureScoreTest(tf.test.TestCase):
                              texture.texture_energy_ratio(composite, target, hole), msg=name)
             self.assertEqual(results[name]["swd"],
                              texture.laplacian_swd(composite, target, hole,
-                                                   seed=evaluate.SWD_SEED), msg=name)
+                                                   seed=metrics.SWD_SEED), msg=name)
         self.assertEqual(results["exact"]["swd"], 0.0)
         self.assertEqual(results["exact"]["texture_energy"], 1.0)
         self.assertGreater(results["blur"]["swd"], 0.0)
@@ -237,17 +237,17 @@ class TextureScoreTest(tf.test.TestCase):
 class MaskTest(tf.test.TestCase):
 
     def test_generated_masks_fall_into_their_bin(self):
-        for bin_index, (name, low, high) in enumerate(evaluate.GENERATED_BINS):
-            square, seed = evaluate.generated_mask("photo", bin_index, 0, seed=7, size=128)
+        for bin_index, (name, low, high) in enumerate(cases.GENERATED_BINS):
+            square, seed = cases.generated_mask("photo", bin_index, 0, seed=7, size=128)
             fraction = square.mean()
-            self.assertBetween(fraction, max(low, evaluate.MIN_GENERATED_HOLE_FRACTION), high,
+            self.assertBetween(fraction, max(low, cases.MIN_GENERATED_HOLE_FRACTION), high,
                                msg=name)
-            own = evaluate.resize_nearest(square, _HEIGHT, _WIDTH)
+            own = cases.resize_nearest(square, _HEIGHT, _WIDTH)
             self.assertEqual(own.shape, (_HEIGHT, _WIDTH))
             self.assertAllClose(own.mean(), fraction, atol=0.01, msg=name)
-            again, _ = evaluate.generated_mask("photo", bin_index, 0, seed=7, size=128)
+            again, _ = cases.generated_mask("photo", bin_index, 0, seed=7, size=128)
             self.assertAllEqual(again, square)
-            other, _ = evaluate.generated_mask("photo", bin_index, 1, seed=7, size=128)
+            other, _ = cases.generated_mask("photo", bin_index, 1, seed=7, size=128)
             self.assertFalse(np.array_equal(other, square))
 
     def test_mask_files_are_paired_by_stem_and_binned_by_hole_fraction(self):
@@ -259,17 +259,17 @@ class MaskTest(tf.test.TestCase):
         mask = np.zeros((_HEIGHT, _WIDTH), np.uint8)
         mask[:, :80] = 255  # half the image: the 40-100 % bin of mask files
         cv2.imwrite(os.path.join(directory, "masks", "scene.png"), mask)
-        config = evaluate.EvaluationConfig(images_dir=os.path.join(directory, "images"),
+        config = runner.EvaluationConfig(images_dir=os.path.join(directory, "images"),
                                            masks_dir=os.path.join(directory, "masks"))
-        samples = evaluate.samples_of(config, [image_path])
-        hole, square, bin_name, _ = evaluate.holes_of(config, image_path, samples[0][1],
+        samples = cases.samples_of(config, [image_path])
+        hole, square, bin_name, _ = cases.holes_of(config, image_path, samples[0][1],
                                                       _HEIGHT, _WIDTH, (_HEIGHT, _WIDTH))
         self.assertEqual(bin_name, "40-100%")
         self.assertAllClose(hole.mean(), 0.5)
         self.assertAllClose(square.mean(), 0.5, atol=0.01)
         os.remove(os.path.join(directory, "masks", "scene.png"))
         with self.assertRaisesRegex(FileNotFoundError, "scene.jpg"):
-            evaluate.samples_of(config, [image_path])
+            cases.samples_of(config, [image_path])
 
 
 class UpsampleMethodTest(tf.test.TestCase):
@@ -281,9 +281,9 @@ class UpsampleMethodTest(tf.test.TestCase):
         hole = np.zeros((128, 128), bool)
         hole[32:64, 48:96] = True  # whole 2×2 blocks: the 64² mask is exact
         # The paper's paste (Fig. 6 compares plain up-sampling with CRA, both pasted).
-        method, = evaluate.build_methods(["crainpaint_upsample"], generator,
+        method, = methods.build_methods(["crainpaint_upsample"], generator,
                                          cra_config=cra.CRAConfig(seam="paste"))
-        composite, _ = evaluate.run_method(method, target, hole)
+        composite, _ = methods.run_method(method, target, hole)
 
         known = np.where(hole[..., None], 0.0, target.astype(np.float64))
         small = known.reshape(64, 2, 64, 2, 3).mean(axis=(1, 3))
@@ -305,12 +305,12 @@ class GeometryOptionTest(tf.test.TestCase):
         target = _photo(3, 96, 160)  # Not square: "tile" squeezes it, "aspect" does not.
         hole = np.zeros((96, 160), bool)
         hole[30:60, 50:110] = True
-        known = evaluate.zero_hole(target, hole)
+        known = methods.zero_hole(target, hole)
         outputs = {}
         for geometry in ("tile", "aspect"):
-            method, = evaluate.build_methods(["crainpaint"], generator,
+            method, = methods.build_methods(["crainpaint"], generator,
                                              cra_config=cra.CRAConfig(geometry=geometry))
-            outputs[geometry], _ = evaluate.run_method(method, target, hole)
+            outputs[geometry], _ = methods.run_method(method, target, hole)
             expected = crainpaint.inpaint(known, hole.astype(np.float32), generator,
                                           geometry=geometry)
             self.assertAllEqual(outputs[geometry][hole], expected[hole])
@@ -318,26 +318,26 @@ class GeometryOptionTest(tf.test.TestCase):
 
     def test_raises_unknown_geometry_error(self):
         with self.assertRaisesRegex(ValueError, "geometry must be one of"):
-            evaluate.EvaluationConfig(cra=cra.CRAConfig(geometry="stretch"))
+            runner.EvaluationConfig(cra=cra.CRAConfig(geometry="stretch"))
 
     def test_seam_reaches_both_crainpaint_methods(self):
         generator = _tiny_generator()
         target = _photo(4, 96, 160)
         hole = np.zeros((96, 160), bool)
         hole[30:60, 50:110] = True
-        known = evaluate.zero_hole(target, hole)
+        known = methods.zero_hole(target, hole)
         for seam in ("paste", "poisson"):
-            crainpaint_method, upsample = evaluate.build_methods(
+            crainpaint_method, upsample = methods.build_methods(
                 ["crainpaint", "crainpaint_upsample"], generator,
                 cra_config=cra.CRAConfig(seam=seam))
-            output, _ = evaluate.run_method(crainpaint_method, target, hole)
+            output, _ = methods.run_method(crainpaint_method, target, hole)
             expected = crainpaint.inpaint(known, hole.astype(np.float32), generator, seam=seam)
             self.assertAllEqual(output[hole], expected[hole])
             # Without residuals the same seam applies: the two differ only by Eq. 4's term.
-            without, _ = evaluate.run_method(upsample, target, hole)
+            without, _ = methods.run_method(upsample, target, hole)
             self.assertFalse(np.array_equal(without[hole], output[hole]))
         with self.assertRaisesRegex(ValueError, "seam must be one of"):
-            evaluate.EvaluationConfig(cra=cra.CRAConfig(seam="blur"))
+            runner.EvaluationConfig(cra=cra.CRAConfig(seam="blur"))
 
 
 def _sample(bin_name, **l1):
@@ -485,10 +485,10 @@ class PairedDifferencesTest(tf.test.TestCase):
         with open(other, "w") as handle:
             json.dump({"bins": []}, handle)
         with self.assertRaisesRegex(ValueError, "broken.json is not JSON"):
-            evaluate.report(broken, output=io.StringIO())
+            runner.report(broken, output=io.StringIO())
         with self.assertRaisesRegex(ValueError, "x.json is not a result of evaluate.py "
                                                 "--output_json: missing methods, samples"):
-            evaluate.report(other, output=io.StringIO())
+            runner.report(other, output=io.StringIO())
 
 
 class EndToEndTest(tf.test.TestCase):
@@ -501,22 +501,22 @@ class EndToEndTest(tf.test.TestCase):
             cv2.imwrite(os.path.join(images, f"photo{seed}.png"), _photo(seed)[..., ::-1])
         weights = os.path.join(directory, "tiny")
         save_generator_weights(_tiny_generator(), weights)
-        config = evaluate.EvaluationConfig(images_dir=images, weights=weights, square_size=128,
+        config = runner.EvaluationConfig(images_dir=images, weights=weights, square_size=128,
                                            masks_per_image=1, seed=5)
         output, progress = io.StringIO(), io.StringIO()
         json_path = os.path.join(directory, "evaluation.json")
-        evaluate.run(config, "evaluate (test)", output_json=json_path, output=output,
+        runner.run(config, "evaluate (test)", output_json=json_path, output=output,
                      progress=progress)
 
         with open(json_path) as handle:
             result = json.load(handle)
-        self.assertLen(result["samples"], 2 * len(evaluate.GENERATED_BINS))
+        self.assertLen(result["samples"], 2 * len(cases.GENERATED_BINS))
         for sample in result["samples"]:
             for resolution in report.RESOLUTIONS:
-                self.assertCountEqual(sample["results"][resolution], evaluate.METHODS)
+                self.assertCountEqual(sample["results"][resolution], methods.METHODS)
         for resolution in report.RESOLUTIONS:
             for metric in ("l1", "psnr", "ms_ssim", "swd", "seconds"):
-                for method in evaluate.METHODS:
+                for method in methods.METHODS:
                     for bin_name in result["bins"] + [report.ALL_BINS]:
                         entry = result["summary"][resolution][metric][method][bin_name]
                         self.assertIsInstance(entry["mean"], float,
@@ -551,7 +551,7 @@ class EndToEndTest(tf.test.TestCase):
         self.assertIn("### crainpaint minus baseline, in-hole L1", text)
         self.assertIn("### crainpaint minus baseline, Laplacian SWD", text)
         reported = io.StringIO()
-        evaluate.report(json_path, output=reported)
+        runner.report(json_path, output=reported)
         tables = text[text.index("### "):text.index("\nwrote ")].strip()
         self.assertIn(tables, reported.getvalue())
 

@@ -697,5 +697,32 @@ class ResidualAggregationExportTest(tf.test.TestCase):
         self.assertFalse(os.path.exists(export_dir))
 
 
+    def test_command_line_refuses_an_existing_version_or_a_file_before_loading_weights(self):
+        base = self.create_tempdir().full_path
+        os.makedirs(os.path.join(base, "models", "3"))
+        a_file = os.path.join(base, "models.txt")
+        with open(a_file, "w") as handle:
+            handle.write("not a folder")
+        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
+                           PYTHONPATH=os.path.dirname(os.path.dirname(
+                               os.path.abspath(export.__file__))))
+        for flags, message in (
+                (["--export_dir", os.path.join(base, "models"), "--version", "3"],
+                 "Version 3 already exists at " + os.path.join(base, "models", "3")),
+                (["--export_dir", a_file], f"--export_dir {a_file} is a file, not a folder")):
+            with self.subTest(message=message):
+                # The weights do not exist: had they been loaded first, that would be the error.
+                completed = subprocess.run(
+                    [sys.executable, "-m", "crainpaint.export", *flags,
+                     "--weights", os.path.join(base, "no_such_weights")],
+                    env=environment, capture_output=True, text=True,
+                    timeout=SUBPROCESS_TIMEOUT_S, check=False)
+
+                self.assertEqual(completed.returncode, 1, completed.stderr)
+                self.assertIn(message, completed.stderr)
+                self.assertNotIn("Traceback", completed.stderr)
+                self.assertNotIn("cannot load the generator weights", completed.stderr)
+        self.assertEqual(os.listdir(os.path.join(base, "models")), ["3"])
+
 if __name__ == "__main__":
     tf.test.main()

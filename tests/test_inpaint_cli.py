@@ -1,6 +1,6 @@
-"""Tests for the `crainpaint` command (crainpaint/inpaint.py) and its library (crainpaint/batch.py).
+"""Tests for the `crainpaint` command (crainpaint/cli.py) and its library (crainpaint/batch.py).
 
-The command runs in subprocesses (`python -m crainpaint.inpaint`) with a tiny generator saved once
+The command runs in subprocesses (`python -m crainpaint`) with a tiny generator saved once
 in `setUpClass`; every run loads it and traces the CRA once (~10 s here), so runs are shared where
 the tests only read their outputs. Expected pixels come from the input files read with OpenCV
 directly (BGR, converted here), never from crainpaint's own reader. Pairing, the progress bar and
@@ -11,10 +11,12 @@ import dataclasses
 import importlib
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import unittest
 
 import cv2
 import numpy as np
@@ -128,7 +130,7 @@ class InpaintCommandTest(tf.test.TestCase):
 
     @classmethod
     def run_cli(cls, *flags):
-        return _run_python("-m", "crainpaint.inpaint", "--weights", cls.weights_dir, *flags)
+        return _run_python("-m", "crainpaint", "--weights", cls.weights_dir, *flags)
 
     def assert_succeeded(self, completed):
         self.assertEqual(completed.returncode, 0, msg=completed.stderr)
@@ -239,7 +241,7 @@ class InpaintCommandTest(tf.test.TestCase):
         folder = self.new_folder()
         # Neither the photo nor the weights exist: the usage error must come first.
         completed = _run_python(
-            "-m", "crainpaint.inpaint", "--weights", os.path.join(folder, "no_weights"),
+            "-m", "crainpaint", "--weights", os.path.join(folder, "no_weights"),
             "--image", os.path.join(folder, "missing.png"), "--mask", self.mask_path,
             "--output", os.path.join(folder, "filled.png"), "--residual_blend", "0.5",
             "--residual_top_k", "0")
@@ -249,6 +251,27 @@ class InpaintCommandTest(tf.test.TestCase):
         self.assertNotIn("missing.png", completed.stderr)
         self.assertNotIn("cannot load the generator weights", completed.stderr)
         self.assertEqual(os.listdir(folder), [])
+
+    def test_output_under_a_file_fails_before_the_weights_load(self):
+        folder = self.new_folder()
+        image_path = os.path.join(folder, "photo.png")
+        blocker = os.path.join(folder, "results")
+        _write_rgb(image_path, _random_rgb(16))
+        with open(blocker, "w") as handle:
+            handle.write("a file where a folder is expected")
+        for mode in (("--image", image_path, "--mask", self.mask_path,
+                      "--output", os.path.join(blocker, "filled.png")),
+                     ("--input_dir", folder, "--mask", self.mask_path,
+                      "--output_dir", os.path.join(blocker, "filled"))):
+            with self.subTest(mode=mode[0]):
+                # The weights do not exist: had they been loaded first, that would be the error.
+                completed = _run_python("-m", "crainpaint", "--weights",
+                                        os.path.join(folder, "no_weights"), *mode)
+
+                self.assertEqual(completed.returncode, 1, msg=completed.stderr)
+                self.assertIn(f"{blocker} is a file, not a folder", completed.stderr)
+                self.assertNotIn("cannot load the generator weights", completed.stderr)
+                self.assertNotIn("Traceback", completed.stderr)
 
     def test_size_mismatch_fails_and_names_both_sizes(self):
         folder = self.new_folder()
@@ -364,7 +387,7 @@ class InpaintCommandTest(tf.test.TestCase):
             f"pretrained.PRETRAINED_DIR = {folder!r}\n"
             f"pretrained.GeneratorConfig = lambda: GeneratorConfig(**{_TINY_CONFIG!r})\n"
             "sys.argv = ['crainpaint'] + sys.argv[1:]\n"
-            "importlib.import_module('crainpaint.inpaint').run()\n")
+            "importlib.import_module('crainpaint.cli').run()\n")
 
         completed = _run_python("-c", script, "--image", image_path, "--mask", mask_path,
                                 "--output", os.path.join(folder, "filled.png"))
@@ -374,30 +397,30 @@ class InpaintCommandTest(tf.test.TestCase):
         self.assertIn("UNTRAINED", completed.stderr)
 
 
-class CallableModuleTest(tf.test.TestCase):
-    """`import crainpaint.inpaint` must not break the function `crainpaint.inpaint`."""
+class EntryPointTest(tf.test.TestCase):
+    """`crainpaint.inpaint` is the function whatever is imported; the command has three names."""
 
-    def test_function_still_works_after_importing_the_submodule(self):
-        import crainpaint  # pylint: disable=import-outside-toplevel
-        from crainpaint import api  # pylint: disable=import-outside-toplevel
+    def test_function_stays_the_function_after_importing_the_cli(self):
+        importlib.import_module("crainpaint.cli")
+        importlib.import_module("crainpaint.__main__")
 
-        module = importlib.import_module("crainpaint.inpaint")
-        generator = _tiny_generator()
-        image = _random_rgb(12, height=48, width=40)
-        hole = np.zeros((48, 40), np.float32)
-        hole[10:20, 12:30] = 1.0
+        self.assertIs(crainpaint.inpaint, api.inpaint)
 
-        # The package attribute is now the module, and calling it is the library function.
-        self.assertIs(crainpaint.inpaint, module)
-        result = crainpaint.inpaint(image, hole, generator)
-        self.assertAllEqual(result, api.inpaint(image, hole, generator))
-        self.assertAllEqual(result[hole == 0], image[hole == 0])
-        # Keywords reach the library function (a non-default geometry changes the fill).
-        keywords = crainpaint.inpaint(image, hole, model=generator, geometry="tile")
-        self.assertAllEqual(keywords, api.inpaint(image, hole, generator, geometry="tile"))
-        self.assertFalse(np.array_equal(keywords, result))
-        # The command's functions are still reachable on it.
-        self.assertTrue(callable(module.run))
+    def test_importing_the_old_module_name_is_refused_and_names_the_cli(self):
+        with self.assertRaisesRegex(ImportError, r"crainpaint\.cli"):
+            importlib.import_module("crainpaint.inpaint")
+
+        self.assertIs(crainpaint.inpaint, api.inpaint)
+
+    def test_every_spelling_of_the_command_prints_its_help(self):
+        for module in ("crainpaint", "crainpaint.inpaint"):
+            completed = _run_python("-m", module, "--help")
+
+            # absl exits with status 1 after --help; what matters is the text and no traceback.
+            self.assertNotIn("Traceback", completed.stderr)
+            self.assertIn("--input_dir", completed.stdout)
+            self.assertIn("Inpaint photos of any size", completed.stdout)
+            self.assertIn("--feather_px", completed.stdout)
 
 
 class PairInputsTest(tf.test.TestCase):
@@ -485,6 +508,33 @@ class ChecksBeforeInferenceTest(tf.test.TestCase):
     def test_unsupported_output_extension_is_refused(self):
         with self.assertRaisesRegex(ValueError, "unsupported extension"):
             batch.check_output_path("out.gif", (), overwrite=False)
+
+    def test_output_folder_under_a_file_is_refused_naming_the_file(self):
+        folder = self.create_tempdir().full_path
+        blocker = os.path.join(folder, "blocker")
+        with open(blocker, "w") as handle:
+            handle.write("not a folder")
+        with self.assertRaisesRegex(ValueError, re.escape(f"{blocker} is a file, not a folder")):
+            batch.check_output_path(os.path.join(blocker, "deeper", "out.png"), (),
+                                    overwrite=False)
+        with self.assertRaisesRegex(ValueError, re.escape(f"{blocker} is a file, not a folder")):
+            batch.check_output_folder(os.path.join(blocker, "out"))
+        # A folder that does not exist yet in a writable one is fine (it is created later).
+        batch.check_output_folder(os.path.join(folder, "new", "deeper"))
+
+    @unittest.skipIf(hasattr(os, "geteuid") and os.geteuid() == 0,
+                     "root may write into any folder")
+    def test_read_only_output_folder_is_refused(self):
+        folder = self.create_tempdir().full_path
+        locked = os.path.join(folder, "locked")
+        os.makedirs(locked)
+        os.chmod(locked, 0o500)
+        try:
+            with self.assertRaisesRegex(ValueError,
+                                        re.escape(f"Cannot write into {locked}: permission")):
+                batch.check_output_path(os.path.join(locked, "out.png"), (), overwrite=False)
+        finally:
+            os.chmod(locked, 0o700)
 
     def test_options_are_validated(self):
         with self.assertRaisesRegex(ValueError, "mask_convention"):

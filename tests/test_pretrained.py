@@ -9,7 +9,7 @@ import tensorflow as tf
 
 import crainpaint
 from crainpaint import cra
-from crainpaint.demo import held_out_cases
+from crainpaint.evaluation.cases import held_out_cases
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import (has_bundled_weights, load_generator_weights, load_pretrained,
                                    save_generator_weights)

@@ -1,4 +1,5 @@
-"""experiments/remove_objects.py on generated photos and masks: pairing by stem, both mask
+"""The object-removal library (crainpaint.evaluation.removal, the one behind
+experiments/remove_objects.py) on generated photos and masks: pairing by stem, both mask
 conventions (PNG and JPEG masks), the shrink, the texture and attention measures, the sheets,
 the JSON and the table, and the errors for unusable inputs."""
 
@@ -14,7 +15,7 @@ import tensorflow as tf
 
 from crainpaint.evaluation.texture import texture_ratio
 from crainpaint.models import Generator, GeneratorConfig
-from experiments import remove_objects
+from crainpaint.evaluation import removal
 
 _SIZES = {"beach": (120, 160), "field": (96, 144)}
 
@@ -58,7 +59,7 @@ def _config(folders, masks, output, **overrides):
                   output_dir=output, methods=("telea", "navier_stokes"),
                   mask_convention="white_hole" if masks == "masks_white" else "black_hole")
     values.update(overrides)
-    return remove_objects.RemovalConfig(**values)
+    return removal.RemovalConfig(**values)
 
 
 class RemoveObjectsTest(tf.test.TestCase):
@@ -84,7 +85,7 @@ class RemoveObjectsTest(tf.test.TestCase):
                                               width_multiplier=0.25)).build_for_size()
         for name, config in runs.items():
             progress, output = io.StringIO(), io.StringIO()
-            cls.outputs[name] = remove_objects.run(
+            cls.outputs[name] = removal.run(
                 config, generator=generator if "crainpaint" in config.methods else None,
                 output=output, progress=progress)
             cls.progress[name], cls.printed[name] = progress.getvalue(), output.getvalue()
@@ -186,32 +187,32 @@ class RemoveObjectsInputErrorTest(tf.test.TestCase):
     def _run(self, **overrides):
         config = _config(self.folders, "masks_white", os.path.join(self.root, "out"),
                          methods=("telea",), **overrides)
-        return remove_objects.remove_objects(config, progress=io.StringIO())
+        return removal.remove_objects(config, progress=io.StringIO())
 
     def test_raises_missing_folder_error_naming_it(self):
         missing = os.path.join(self.root, "nowhere")
-        with self.assertRaisesRegex(remove_objects.InputError, "image folder .*nowhere"):
+        with self.assertRaisesRegex(removal.InputError, "image folder .*nowhere"):
             self._run(images_dir=missing)
-        with self.assertRaisesRegex(remove_objects.InputError, "mask folder .*nowhere"):
+        with self.assertRaisesRegex(removal.InputError, "mask folder .*nowhere"):
             self._run(masks_dir=missing)
 
     def test_raises_no_pairs_error_with_both_counts(self):
         empty = os.path.join(self.root, "empty_masks")
         os.makedirs(empty)
-        with self.assertRaisesRegex(remove_objects.InputError, r"\(3 images\).*\(0 masks\)"):
+        with self.assertRaisesRegex(removal.InputError, r"\(3 images\).*\(0 masks\)"):
             self._run(masks_dir=empty)
 
     def test_raises_mask_size_error_naming_the_file_and_both_sizes(self):
         path = os.path.join(self.folders["masks_white"], "field.png")
         cv2.imwrite(path, np.zeros((50, 60), np.uint8))
-        with self.assertRaisesRegex(remove_objects.InputError,
+        with self.assertRaisesRegex(removal.InputError,
                                     r"field\.png is 60×50 but the photo .*field\.png is 144×96"):
             self._run()
 
     def test_raises_two_files_with_one_stem_error(self):
         cv2.imwrite(os.path.join(self.folders["masks_white"], "beach.jpg"),
                     np.zeros((120, 160), np.uint8))
-        with self.assertRaisesRegex(remove_objects.InputError, "share the stem 'beach'"):
+        with self.assertRaisesRegex(removal.InputError, "share the stem 'beach'"):
             self._run()
 
     def test_raises_unknown_method_error(self):
