@@ -36,6 +36,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "scipy"],
+        # python -m crainpaint.export --format onnx|tflite, and crainpaint.portable's runtimes.
+        "export": ["tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
     },
     entry_points={
         "console_scripts": ["crainpaint = crainpaint.inpaint:run"],

@@ -5,6 +5,7 @@ Run::
     python -m crainpaint.export --checkpoint_dir runs/places2 --export_dir models/crainpaint
     python -m crainpaint.export --weights path/to/weights_dir --export_dir models/crainpaint
     python -m crainpaint.export --export_dir models/crainpaint            # bundled weights
+    python -m crainpaint.export --format onnx --export_dir models/portable   # or --format tflite
 
 This writes ``<export_dir>/<version>/`` (``saved_model.pb``, ``variables/``, ``assets.extra/``),
 the layout TF Serving watches. The version is the next free integer unless ``--version`` is
@@ -441,6 +442,11 @@ def main(argv):
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     generator = _load_generator(values.checkpoint_dir, values.weights)
+    if values.format != "saved_model":
+        from crainpaint.export_formats import export_network  # tf2onnx only when asked for.
+        path = export_network(generator, values.export_dir, values.format)
+        print(f"Exported the network (image, mask → refined, scores) to {path}")
+        return
     path = export_saved_model(generator, values.export_dir, version=values.version,
                               overwrite=values.overwrite, options=options)
     print(f"Exported {SERVING_SIGNATURE}, {BYTES_SIGNATURE} and {NETWORK_SIGNATURE} to {path}")
@@ -456,6 +462,10 @@ def _define_flags():
                         "(generator.npz + generator.json). Default: the bundled weights.")
     flags.DEFINE_string("export_dir", None, "Model base folder; the SavedModel goes to "
                         "<export_dir>/<version>/.")
+    flags.DEFINE_enum("format", "saved_model", ["saved_model", "onnx", "tflite"],
+                      "saved_model: the versioned SavedModel for TF Serving (whole CRA); onnx / "
+                      "tflite: the bare network as <export_dir>/crainpaint_<size>.onnx|.tflite "
+                      "(docs/portable.md).")
     flags.DEFINE_integer("version", None, "Version number (default: next free integer).",
                          lower_bound=1)
     flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
