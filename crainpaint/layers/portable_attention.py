@@ -15,7 +15,7 @@ TensorFlow, but TFLite/LiteRT has none of them as built-in ops and ONNX converte
 * the grid pooling of the hole mask and the features as ``max_pool2d`` / ``avg_pool2d``;
 * the weighted sums of Eq. 3 as one matmul of the scores with all patches, zeroed on context rows
   (the hole-rows-only product of ``aggregate_hole_cells`` is the same numbers, computed faster);
-* the hole paste as a float blend.
+* the hole paste as a float blend, the hole grid brought to pixels by ``depth_to_space``.
 
 They carry no weights, so a generator with these layers in place of the originals
 (``crainpaint.exporters.portable_generator``) computes the same outputs with the same weights.
@@ -152,7 +152,10 @@ class PortableAttentionTransfer(AttentionTransfer):
                                tf.reshape(patches, [batch, grid_height * grid_width, depth]))
         aggregated = tf.reshape(aggregated * hole_rows, [batch, grid_height, grid_width, depth])
         filled = fold_shifted_patches(aggregated, self.patch_size, self.stride, channels)
-        # Nearest-neighbour up-sampling of the 0/1 grid: every pixel takes its cell's value.
-        hole_pixels = tf.image.resize(hole_grid, [grid_height * self.stride,
-                                                  grid_width * self.stride], "nearest")
+        # Every pixel takes its cell's value: the cell's value in all stride² channels, moved
+        # to space (a 4-D op in every runtime, where tf.repeat and nearest resizing are not).
+        hole_pixels = hole_grid
+        if self.stride > 1:
+            hole_pixels = tf.nn.depth_to_space(
+                tf.tile(hole_grid, [1, 1, 1, self.stride * self.stride]), self.stride)
         return features * (1.0 - hole_pixels) + filled * hole_pixels
