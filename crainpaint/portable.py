@@ -13,14 +13,15 @@ For one photo, hole only:
    default each hole cell transplants its best source's residual against the network output
    averaged over 4 × 4 pixels, cross-faded across cell boundaries, as ``CRAConfig()`` does;
    ``PortableConfig.paper()`` sums every source weighted by its score, as ``CRAConfig.paper()``;
-4. blurry image + residual is rounded and pasted into the hole; every other pixel is the
-   input's, bit for bit.
+4. the fill is rounded and pasted into the hole; every other pixel is the input's, bit for
+   bit. With the default Poisson seam (as ``CRAConfig()``) the fill is the network's output
+   up-sampled + residual + the membrane interpolation of the mismatch photo − network output
+   along the hole's edge; with ``seam="paste"`` (the paper's) it is blurry image + residual.
 
 It computes what ``crainpaint.cra.inpaint_image`` computes for the same ``CRAConfig`` fields
-(within 1 grey level, ``tests/test_portable.py``), with two limits of the fixed-size file: the
+(within 1 grey level, ``tests/test_portable.py``), with one limit of the fixed-size file: the
 network input is square, so ``geometry`` is ``"tile"`` (default here) or ``"pad512"``, not
-``CRAConfig``'s default ``"aspect"``; and the seam is the paper's hard paste (``"paste"``), not
-``CRAConfig``'s default Poisson blend.
+``CRAConfig``'s default ``"aspect"``, and ``feather_px`` is 0.
 
 Use::
 
@@ -38,7 +39,7 @@ import os
 import numpy as np
 
 GEOMETRIES = ("tile", "pad512")
-SEAMS = ("paste",)
+SEAMS = ("paste", "poisson")
 RESIDUAL_SCALES = (1, 2, 4, 8)
 # The defaults of crainpaint.cra (CRAConfig), except the geometry (see the module docstring).
 DEFAULT_HOLE_THRESHOLD = 1.0
@@ -48,6 +49,11 @@ DEFAULT_RESIDUAL_BLEND = 0.3
 DEFAULT_RESIDUAL_SCALE = 4
 # Known fractions at or below this count as none (as in crainpaint.cra).
 _KNOWN_EPSILON = 1e-6
+DEFAULT_SEAM = "poisson"
+# The membrane of the Poisson seam: longest side solved at full resolution, Jacobi steps per
+# pyramid level (crainpaint.cra.MEMBRANE_MAX_SIDE, crainpaint.membrane).
+_MEMBRANE_MAX_SIDE = 512
+_SMOOTHING_STEPS = 8
 # Residual values (float32) the top-k aggregation holds at once: bounds its memory (64 MB) at
 # any resolution; a chunk is as many hole cells as fit, at least one.
 _CHUNK_VALUES = 1 << 24
@@ -62,7 +68,9 @@ class PortableConfig:
             input) or ``"pad512"`` (mirror-pad to multiples of the network input, the paper's).
         hole_threshold: a network pixel is a hole when more than this fraction of the photo
             pixels it covers are (1 = only when all are).
-        seam: ``"paste"`` only (blurry image + aggregated residual, the paper's).
+        seam: ``"poisson"`` (default: the network's output up-sampled + residual + the
+            membrane interpolation of the mismatch along the hole's edge) or ``"paste"``
+            (blurry image + aggregated residual, the paper's).
         residual_top_k: sources per hole cell in Eq. 4 (0 = every usable one, the paper's).
         residual_sharpness: power the scores are raised to before they are renormalised.
         residual_blend: width in cells of the cross-fade between neighbouring transplants
@@ -72,7 +80,7 @@ class PortableConfig:
 
     geometry: str = "tile"
     hole_threshold: float = DEFAULT_HOLE_THRESHOLD
-    seam: str = "paste"
+    seam: str = DEFAULT_SEAM
     residual_top_k: int = DEFAULT_RESIDUAL_TOP_K
     residual_sharpness: float = DEFAULT_RESIDUAL_SHARPNESS
     residual_blend: float = DEFAULT_RESIDUAL_BLEND
@@ -92,8 +100,7 @@ class PortableConfig:
                              f"fixed square input, so 'aspect' needs crainpaint.cra), got "
                              f"{self.geometry!r}.")
         if self.seam not in SEAMS:
-            raise ValueError(f"seam must be one of {SEAMS} (the Poisson seam needs "
-                             f"crainpaint.cra), got {self.seam!r}.")
+            raise ValueError(f"seam must be one of {SEAMS}, got {self.seam!r}.")
         if not 0.0 <= self.hole_threshold <= 1.0:
             raise ValueError(f"hole_threshold must be in [0, 1], got {self.hole_threshold!r}.")
         if isinstance(self.residual_top_k, bool) or not isinstance(self.residual_top_k, int) \
@@ -264,6 +271,10 @@ class _Upsampler:
             col_fraction[..., np.newaxis])
         return upper + (lower - upper) * row_fraction[..., np.newaxis]
 
+    def points(self, rows, cols):
+        """[N, C] at the pixels (rows[n], cols[n])."""
+        return self._values(rows, cols)
+
     def cells(self, indices):
         """[K, ch, cw, C] of the grid cells ``indices``."""
         rows, cols = _cell_pixels(np.asarray(indices), self.grid_width, self.cell_height,
@@ -404,6 +415,79 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
 
 
 # ------------------------------------------------------------------------------------------
+# The Poisson seam (crainpaint.cra.seam_correction and crainpaint.membrane).
+# ------------------------------------------------------------------------------------------
+
+
+def _boundary_ring(hole):
+    """Known pixels 8-adjacent to the hole [H, W] bool."""
+    padded = np.pad(hole, 1)
+    grown = np.zeros_like(hole)
+    for row in range(3):
+        for col in range(3):
+            grown |= padded[row:row + hole.shape[0], col:col + hole.shape[1]]
+    return grown & ~hole
+
+
+def _neighbour_mean(values):
+    """Mean of the 4 neighbours, edges replicated."""
+    padded = np.pad(values, [[1, 1], [1, 1], [0, 0]], mode="symmetric")
+    return np.float32(0.25) * (padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2]
+                               + padded[1:-1, 2:])
+
+
+def _membrane_level(values, weights, level, levels):
+    """One level of the pull-push pyramid with Jacobi smoothing (``crainpaint.membrane``)."""
+    if level == levels:
+        return values
+    height, width = values.shape[:2]
+    half_height, half_width = (height + 1) // 2, (width + 1) // 2
+    pad = [[0, 2 * half_height - height], [0, 2 * half_width - width]]
+    weighted = np.pad(values * weights[..., np.newaxis], pad + [[0, 0]])
+    weight_sums = np.pad(weights, pad).reshape(half_height, 2, half_width, 2).sum(axis=(1, 3))
+    value_sums = weighted.reshape(half_height, 2, half_width, 2, -1).sum(axis=(1, 3))
+    coarse = _membrane_level(_divide_no_nan(value_sums, weight_sums[..., np.newaxis]),
+                             np.minimum(weight_sums, 1.0), level + 1, levels)
+    up = resize(coarse, 2 * half_height, 2 * half_width, "bilinear")[:height, :width]
+    pinned = weights[..., np.newaxis]
+    result = pinned * values + (1.0 - pinned) * up
+    for _ in range(_SMOOTHING_STEPS):
+        result = pinned * values + (1.0 - pinned) * _neighbour_mean(result)
+    return result.astype(np.float32)
+
+
+def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell_height,
+                    cell_width):
+    """[K, ch, cw, 3] to add to the hole cells' fill: the membrane interpolation of photo −
+    ``base`` from the hole's boundary ring (``crainpaint.cra.seam_correction``)."""
+    rows, cols = hole_cells // grid_width, hole_cells % grid_width
+    first_row, first_col = max(rows.min() - 1, 0), max(cols.min() - 1, 0)
+    top, left = first_row * cell_height, first_col * cell_width
+    bottom = min(rows.max() + 2, grid_height) * cell_height
+    right = min(cols.max() + 2, grid_width) * cell_width
+    height, width = bottom - top, right - left
+
+    ring = np.argwhere(_boundary_ring(hole[top:bottom, left:right]))
+    mismatch = (known[ring[:, 0] + top, ring[:, 1] + left].astype(np.float32)
+                - base.points(ring[:, 0] + top, ring[:, 1] + left))
+    factor = 1
+    while max(height, width) > factor * _MEMBRANE_MAX_SIDE:
+        factor *= 2
+    coarse_height, coarse_width = -(-height // factor), -(-width // factor)
+    blocks = ring // factor
+    sums = np.zeros([coarse_height, coarse_width, 3], np.float32)
+    counts = np.zeros([coarse_height, coarse_width], np.float32)
+    np.add.at(sums, (blocks[:, 0], blocks[:, 1]), mismatch)
+    np.add.at(counts, (blocks[:, 0], blocks[:, 1]), 1.0)
+    coarse = _membrane_level(_divide_no_nan(sums, counts[..., np.newaxis]),
+                             np.minimum(counts, 1.0), 0,
+                             (_MEMBRANE_MAX_SIDE - 1).bit_length() + 1)
+    local_cells = (rows - first_row) * (width // cell_width) + cols - first_col
+    return _Upsampler(coarse, coarse_height * factor, coarse_width * factor,
+                      width // cell_width, cell_height, cell_width).cells(local_cells)
+
+
+# ------------------------------------------------------------------------------------------
 # The pipeline.
 # ------------------------------------------------------------------------------------------
 
@@ -479,6 +563,7 @@ def _inpaint(image, hole, network, config):
     if config.residual_scale > 1:
         coarse = size // config.residual_scale
         composite = resize(composite, coarse, coarse, "area")
+        refined = resize(refined, coarse, coarse, "area")
     upsampler = _Upsampler(composite, work_height, work_width, grid, cell_height, cell_width)
     if config.residual_sharpness != 1.0 or config.residual_top_k:
         weights = np.power(weights, np.float32(config.residual_sharpness))
@@ -491,7 +576,17 @@ def _inpaint(image, hole, network, config):
     else:
         residuals = aggregate_residuals(known_work, upsampler, weights, grid, grid, cell_height,
                                         cell_width)
-    filled = to_uint8(upsampler.cells(hole_cells) + residuals)
+    if config.seam == "poisson":
+        # The network's own output up-sampled, + residuals, + the membrane of photo − that
+        # base on the hole's boundary ring, so the fill meets the photo along the hole's edge.
+        network_base = _Upsampler(refined, work_height, work_width, grid, cell_height,
+                                  cell_width)
+        fill = (network_base.cells(hole_cells) + residuals
+                + seam_correction(known_work, hole_work, hole_cells, network_base, grid, grid,
+                                  cell_height, cell_width))
+    else:
+        fill = upsampler.cells(hole_cells) + residuals
+    filled = to_uint8(fill)
 
     # Hard paste: only hole pixels change ("simply a copy of the original", Sec. 3.1).
     rows, cols = _cell_pixels(hole_cells, grid, cell_height, cell_width)

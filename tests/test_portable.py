@@ -29,13 +29,14 @@ REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PHOTO_SIZES = ((100, 130), (50, 70), (96, 40))
 # Pairs of (portable, graph) configurations that must agree.
 CONFIGS = {
+    "defaults, tile geometry": (portable.PortableConfig(), CRAConfig(geometry="tile")),
     "defaults, tile geometry, paste seam": (
-        portable.PortableConfig(), CRAConfig(geometry="tile", seam="paste")),
+        portable.PortableConfig(seam="paste"), CRAConfig(geometry="tile", seam="paste")),
     "paper": (portable.PortableConfig.paper(), CRAConfig.paper()),
     "top 3, sharpened, no blend, half threshold": (
         portable.PortableConfig(residual_top_k=3, residual_blend=0.0, residual_sharpness=2.0,
                                 residual_scale=2, hole_threshold=0.5),
-        CRAConfig(geometry="tile", seam="paste", residual_top_k=3, residual_blend=0.0,
+        CRAConfig(geometry="tile", residual_top_k=3, residual_blend=0.0,
                   residual_sharpness=2.0, residual_scale=2, hole_threshold=0.5)),
 }
 # Grey levels: float rounding (area sums, runtime kernels) may move a value across .5.
@@ -143,7 +144,7 @@ class PortableCRATest(tf.test.TestCase):
     def test_matches_graph_cra_through_the_onnx_file(self):
         network = portable.PortableNetwork(self._onnx_path())
         self.assertEqual((network.input_size, network.grid), (64, 4))
-        default = "defaults, tile geometry, paste seam"
+        default = "defaults, tile geometry"
         self._assert_matches_graph_cra(network, {default: CONFIGS[default]}, PHOTO_SIZES[:2])
 
     @unittest.skipIf(_missing("onnxruntime", "tf2onnx"),
@@ -195,9 +196,9 @@ class PortableResizeTest(tf.test.TestCase):
 
 class PortableConfigTest(tf.test.TestCase):
 
-    def test_defaults_are_the_graph_cra_defaults_but_the_geometry_and_seam(self):
+    def test_defaults_are_the_graph_cra_defaults_but_the_geometry(self):
         defaults, graph = portable.PortableConfig(), CRAConfig()
-        for field in ("hole_threshold", "residual_top_k", "residual_sharpness",
+        for field in ("hole_threshold", "seam", "residual_top_k", "residual_sharpness",
                       "residual_blend", "residual_scale"):
             self.assertEqual(getattr(defaults, field), getattr(graph, field), field)
         paper, graph_paper = portable.PortableConfig.paper(), CRAConfig.paper()
