@@ -443,8 +443,8 @@ def main(argv):
         raise app.UsageError(str(error)) from None
     generator = _load_generator(values.checkpoint_dir, values.weights)
     if values.format != "saved_model":
-        from crainpaint.export_formats import export_network  # tf2onnx only when asked for.
-        path = export_network(generator, values.export_dir, values.format)
+        from crainpaint import export_formats
+        path = export_formats.export_network(generator, values.export_dir, values.format)
         print(f"Exported the network (image, mask → refined, scores) to {path}")
         return
     path = export_saved_model(generator, values.export_dir, version=values.version,
@@ -454,7 +454,7 @@ def main(argv):
 
 def _define_flags():
     from absl import flags
-    from crainpaint import cra_flags
+    from crainpaint import cra_flags, export_formats
     flags.DEFINE_string("checkpoint_dir", None, "Training folder to restore the generator from "
                         "(the latest checkpoint's weights and generator_config.json; for the "
                         "run's weight average give --weights MODEL_DIR/generator_weights_average).")
@@ -462,7 +462,7 @@ def _define_flags():
                         "(generator.npz + generator.json). Default: the bundled weights.")
     flags.DEFINE_string("export_dir", None, "Model base folder; the SavedModel goes to "
                         "<export_dir>/<version>/.")
-    flags.DEFINE_enum("format", "saved_model", ["saved_model", "onnx", "tflite"],
+    flags.DEFINE_enum("format", "saved_model", list(export_formats.FORMATS),
                       "saved_model: the versioned SavedModel for TF Serving (whole CRA); onnx / "
                       "tflite: the bare network as <export_dir>/crainpaint_<size>.onnx|.tflite "
                       "(docs/portable.md).")

@@ -68,7 +68,7 @@ def portable_generator(generator):
 
 
 def network_function(generator):
-    """The portable network as a ``tf.function`` of (image, mask) → (refined, scores) at
+    """The portable network as a ``tf.function`` of (image, mask) → {refined, scores} at
     the generator's input size, batch 1."""
     clone = portable_generator(generator)
     size = generator.config.input_size
@@ -81,12 +81,12 @@ def network_function(generator):
         return {OUTPUT_NAMES[0]: tf.cast(refined, tf.float32),
                 OUTPUT_NAMES[1]: tf.cast(scores, tf.float32)}
 
-    return network, clone
+    return network
 
 
 def tflite_bytes(generator):
     """The network as a LiteRT flat buffer with built-in ops only (float32 weights)."""
-    network, _ = network_function(generator)
+    network = network_function(generator)
     # Weights frozen into constants first: converted from the Keras variables directly, the
     # flat buffer keeps READ_VARIABLE ops whose variables LiteRT never initialises.
     frozen = convert_variables_to_constants_v2(network.get_concrete_function())
@@ -112,7 +112,7 @@ def onnx_bytes(generator):
     except ImportError as error:
         raise ImportError("The ONNX export needs tf2onnx: pip install 'crainpaint[export]' "
                           "(or `make install`).") from error
-    network, _ = network_function(generator)
+    network = network_function(generator)
     model, _ = tf2onnx.convert.from_function(
         network, input_signature=network.input_signature, opset=ONNX_OPSET)
     _rename_outputs(model, network)
@@ -120,20 +120,17 @@ def onnx_bytes(generator):
 
 
 def _rename_outputs(model, network):
-    """Names the graph outputs ``refined`` and ``scores`` (tf2onnx names them after the
-    traced tensors); the structured outputs are in sorted key order, as tf.function flattens
-    a dict."""
-    traced = network.get_concrete_function().outputs
-    names = sorted(OUTPUT_NAMES)
-    renames = {}
-    for tensor, name in zip(traced, names):
-        renames[tensor.name] = name
+    """Names the graph outputs ``refined`` and ``scores``: tf2onnx names them after the traced
+    tensors, which ``tf.function`` lists in the sorted key order of the returned dict."""
+    renames = dict(zip((tensor.name for tensor in network.get_concrete_function().outputs),
+                       sorted(OUTPUT_NAMES)))
     for output in model.graph.output:
-        if output.name in renames:
-            old, output.name = output.name, renames[output.name]
-            for node in model.graph.node:
-                node.output[:] = [name if name != old else output.name for name in node.output]
-                node.input[:] = [name if name != old else output.name for name in node.input]
+        if output.name not in renames:
+            continue
+        old, output.name = output.name, renames[output.name]
+        for node in model.graph.node:
+            node.output[:] = [output.name if name == old else name for name in node.output]
+            node.input[:] = [output.name if name == old else name for name in node.input]
 
 
 def export_network(generator, export_dir, file_format):

@@ -103,8 +103,7 @@ class PortableConfig:
             raise ValueError(f"seam must be one of {SEAMS}, got {self.seam!r}.")
         if not 0.0 <= self.hole_threshold <= 1.0:
             raise ValueError(f"hole_threshold must be in [0, 1], got {self.hole_threshold!r}.")
-        if isinstance(self.residual_top_k, bool) or not isinstance(self.residual_top_k, int) \
-                or self.residual_top_k < 0:
+        if type(self.residual_top_k) is not int or self.residual_top_k < 0:  # Not a bool.
             raise ValueError(f"residual_top_k must be an int >= 0, got {self.residual_top_k!r}.")
         if not 0.0 < self.residual_sharpness <= 64.0:
             raise ValueError(f"residual_sharpness must be in (0, 64], got "
@@ -141,8 +140,7 @@ class PortableNetwork:
         else:
             raise ValueError(f"Unknown network file {path!r}: expected a .onnx or .tflite file "
                              "written by python -m crainpaint.export --format onnx|tflite.")
-        self.input_size, cells = self._run.input_size, self._run.cells
-        self.grid = math.isqrt(cells)
+        self.input_size, self.grid = self._run.input_size, math.isqrt(self._run.cells)
 
     def __call__(self, image, mask):
         refined, scores = self._run(image[np.newaxis].astype(np.float32),
@@ -160,14 +158,12 @@ def _onnx_runner(path, threads):
     if threads:
         options.intra_op_num_threads = threads
     session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    outputs = {output.name: output for output in session.get_outputs()}
 
     def run(image, mask):
-        refined, scores = session.run(["refined", "scores"], {"image": image, "mask": mask})
-        return refined, scores
+        return session.run(["refined", "scores"], {"image": image, "mask": mask})
 
     run.input_size = session.get_inputs()[0].shape[1]
-    run.cells = outputs["scores"].shape[1]
+    run.cells = {output.name: output for output in session.get_outputs()}["scores"].shape[1]
     return run
 
 
@@ -301,15 +297,14 @@ def _pad_to(image, height, width):
                   mode="symmetric")
 
 
-def _usable_sources(hole_grid):
-    """Grid cells whose 3 × 3 neighbourhood holds no hole cell (``valid_source_mask``)."""
-    padded = np.pad(hole_grid, 1)
-    touching = np.zeros_like(hole_grid)
+def _grow(mask):
+    """The 3 × 3 maximum of a 2-D mask (zeros outside it): the cells or pixels touching it."""
+    padded = np.pad(mask, 1)
+    grown = np.zeros_like(mask)
     for row in range(3):
         for col in range(3):
-            touching = np.maximum(touching, padded[row:row + hole_grid.shape[0],
-                                                   col:col + hole_grid.shape[1]])
-    return 1.0 - touching
+            grown = np.maximum(grown, padded[row:row + mask.shape[0], col:col + mask.shape[1]])
+    return grown
 
 
 # ------------------------------------------------------------------------------------------
@@ -419,16 +414,6 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
 # ------------------------------------------------------------------------------------------
 
 
-def _boundary_ring(hole):
-    """Known pixels 8-adjacent to the hole [H, W] bool."""
-    padded = np.pad(hole, 1)
-    grown = np.zeros_like(hole)
-    for row in range(3):
-        for col in range(3):
-            grown |= padded[row:row + hole.shape[0], col:col + hole.shape[1]]
-    return grown & ~hole
-
-
 def _neighbour_mean(values):
     """Mean of the 4 neighbours, edges replicated."""
     padded = np.pad(values, [[1, 1], [1, 1], [0, 0]], mode="symmetric")
@@ -467,7 +452,8 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
     right = min(cols.max() + 2, grid_width) * cell_width
     height, width = bottom - top, right - left
 
-    ring = np.argwhere(_boundary_ring(hole[top:bottom, left:right]))
+    box = hole[top:bottom, left:right]
+    ring = np.argwhere(_grow(box) & ~box)  # Known pixels 8-adjacent to the hole.
     mismatch = (known[ring[:, 0] + top, ring[:, 1] + left].astype(np.float32)
                 - base.points(ring[:, 0] + top, ring[:, 1] + left))
     factor = 1
@@ -557,7 +543,8 @@ def _inpaint(image, hole, network, config):
     refined, scores = network(small / 127.5 - 1.0, small_hole)
     refined = (refined.astype(np.float32) + 1.0) * 127.5
     composite = refined * small_hole + small * (1.0 - small_hole)
-    weights = scores.astype(np.float32)[hole_cells] * _usable_sources(hole_grid).reshape(1, -1)
+    usable = 1.0 - _grow(hole_grid)  # No hole cell in the 3 × 3 patch (valid_source_mask).
+    weights = scores.astype(np.float32)[hole_cells] * usable.reshape(1, -1)
 
     # Blurry image + residuals aggregated over hole cells (Eq. 4).
     if config.residual_scale > 1:
