@@ -40,11 +40,10 @@ _TRANSFER_LAYERS = ("transfer_eighth", "transfer_quarter", "transfer_half")
 
 def network_file_name(input_size, file_format):
     """``crainpaint_<S>.onnx`` or ``crainpaint_<S>.tflite``."""
-    extensions = {"onnx": "onnx", "tflite": "tflite"}
-    if file_format not in extensions:
-        raise ValueError(f"No single-file format {file_format!r}; expected one of "
-                         f"{tuple(extensions)} (saved_model is crainpaint.export's).")
-    return f"crainpaint_{input_size}.{extensions[file_format]}"
+    if file_format not in ("onnx", "tflite"):
+        raise ValueError(f"No single-file format {file_format!r}; expected 'onnx' or 'tflite' "
+                         "(saved_model is written by crainpaint.export.export_saved_model).")
+    return f"crainpaint_{input_size}.{file_format}"
 
 
 def portable_generator(generator):
