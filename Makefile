@@ -35,7 +35,7 @@ $(VENV)/bin/python:
 # The stamp is newer than setup.py and constraints.txt only after a successful install.
 $(STAMP): setup.py constraints.txt | $(VENV)/bin/python
 	$(VENV)/bin/python -m pip install --upgrade pip
-	$(VENV)/bin/python -m pip install -c constraints.txt -e ".[test,app,beam]"
+	$(VENV)/bin/python -m pip install -c constraints.txt -e ".[test,app,beam,export]"
 	touch $@
 
 test: $(STAMP)

@@ -42,6 +42,8 @@ setup(
         # `python -m crainpaint.beam` (docs/beam.md). Beam caps protobuf below 7; TF 2.21 takes
         # 6.31 and up, so constraints.txt pins a protobuf both accept.
         "beam": ["apache-beam"],
+        # python -m crainpaint.export --format onnx|tflite, and crainpaint.portable's runtimes.
+        "export": ["tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
     },
     entry_points={
         "console_scripts": ["crainpaint = crainpaint.cli:run"],

@@ -3,12 +3,37 @@
 A TensorFlow 2 / Keras 3 reproduction of Yi et al., CVPR 2020 ("HiFill"): a light-weight two-stage
 gated-conv generator with attention, and CRA, which inpaints photos of any size (8K and beyond)
 by running the network at 512² and aggregating high-frequency context residuals into the hole.
+
+The names below are imported on first use, so that ``crainpaint.portable`` (numpy only) can be
+imported where TensorFlow is not installed.
 """
 
-from crainpaint.api import inpaint
-from crainpaint.models import Critic, CriticConfig, Generator, GeneratorConfig, build_generator
-from crainpaint.pretrained import load_pretrained
+import importlib
 
-__all__ = ["Critic", "CriticConfig", "Generator", "GeneratorConfig", "build_generator",
-           "inpaint", "load_pretrained"]
+_EXPORTS = {
+    "inpaint": "crainpaint.api",
+    "Critic": "crainpaint.models",
+    "CriticConfig": "crainpaint.models",
+    "Generator": "crainpaint.models",
+    "GeneratorConfig": "crainpaint.models",
+    "build_generator": "crainpaint.models",
+    "load_pretrained": "crainpaint.pretrained",
+}
+
+__all__ = sorted(_EXPORTS)
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    try:  # crainpaint.cra and the other submodules, as when they were imported eagerly.
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

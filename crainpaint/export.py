@@ -5,6 +5,7 @@ Run::
     python -m crainpaint.export --checkpoint_dir runs/places2 --export_dir models/crainpaint
     python -m crainpaint.export --weights path/to/weights_dir --export_dir models/crainpaint
     python -m crainpaint.export --export_dir models/crainpaint            # bundled weights
+    python -m crainpaint.export --format onnx --export_dir models/portable   # or --format tflite
 
 This writes ``<export_dir>/<version>/`` (``saved_model.pb``, ``variables/``, ``assets.extra/``),
 the layout TF Serving watches. The version is the next free integer unless ``--version`` is
@@ -450,8 +451,18 @@ def main(argv):
         raise app.UsageError(str(error)) from None
     try:
         # User errors end in one line on stderr and exit status 1, not in a traceback.
-        check_export_target(values.export_dir, values.version, values.overwrite)
+        if values.format == "saved_model":
+            check_export_target(values.export_dir, values.version, values.overwrite)
         generator = load_generator(values.weights, values.checkpoint_dir)
+        if values.format != "saved_model":
+            from crainpaint import export_formats
+            target = os.path.join(values.export_dir, export_formats.network_file_name(
+                generator.config.input_size, values.format))
+            if os.path.exists(target) and not values.overwrite:
+                raise ValueError(f"{target} exists; pass --overwrite to replace it.")
+            path = export_formats.export_network(generator, values.export_dir, values.format)
+            print(f"Exported the network (image, mask → refined, scores) to {path}")
+            return
         path = export_saved_model(generator, values.export_dir, version=values.version,
                                   overwrite=values.overwrite, options=options)
     except (ValueError, OSError) as error:
@@ -461,7 +472,7 @@ def main(argv):
 
 def _define_flags():
     from absl import flags
-    from crainpaint import cra_flags
+    from crainpaint import cra_flags, export_formats
     flags.DEFINE_string("checkpoint_dir", None, "Training folder to restore the generator from "
                         "(the latest checkpoint's weights and generator_config.json; for the "
                         "run's weight average give --weights MODEL_DIR/generator_weights_average).")
@@ -469,6 +480,10 @@ def _define_flags():
                         "(generator.npz + generator.json). Default: the bundled weights.")
     flags.DEFINE_string("export_dir", None, "Model base folder; the SavedModel goes to "
                         "<export_dir>/<version>/.")
+    flags.DEFINE_enum("format", "saved_model", list(export_formats.FORMATS),
+                      "saved_model: the versioned SavedModel for TF Serving (whole CRA); onnx / "
+                      "tflite: the bare network as <export_dir>/crainpaint_<size>.onnx|.tflite "
+                      "(docs/portable.md).")
     flags.DEFINE_integer("version", None, "Version number (default: next free integer).",
                          lower_bound=1)
     flags.DEFINE_bool("overwrite", False, "Replace an existing version.")
