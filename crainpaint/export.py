@@ -419,7 +419,7 @@ def _load_generator(checkpoint_dir=None, weights=None):
     if checkpoint_dir and weights:
         raise ValueError("Give --checkpoint_dir or --weights, not both.")
     if checkpoint_dir:
-        from crainpaint.training.trainer import restore_generator  # Heavy; only when needed.
+        from crainpaint.weights import restore_generator  # Loads TensorFlow; only when needed.
         return restore_generator(checkpoint_dir)
     from crainpaint.pretrained import load_pretrained
     return load_pretrained(weights)

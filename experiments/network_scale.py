@@ -73,7 +73,7 @@ def main(argv):
     import crainpaint
     from crainpaint.demo import held_out_cases
     from crainpaint.pretrained import load_pretrained
-    from crainpaint.training.trainer import cpu_model
+    from crainpaint.system_info import cpu_description
 
     generator = load_pretrained(values.weights, allow_untrained=False)
     bad = [size for size in sizes if size <= 0 or size % generator.config.cell_size]
@@ -97,7 +97,7 @@ def main(argv):
             for crop, hole in cases]
     step = generator.pretrained_metadata.get("step")
     print(f"Weights: {values.weights or 'bundled'} (step {step}); {len(cases)} held-out cases "
-          f"(crainpaint.demo.held_out_cases); {cpu_model()}, "
+          f"(crainpaint.demo.held_out_cases); {cpu_description()}, "
           f"{time.time() - start:.0f} s.")
     print(f"CRA: {config}")
     print()
