@@ -15,7 +15,8 @@ from crainpaint.training.run_dir import (LOCK_NAME, RunDirectoryBusyError, RunDi
 # A second trainer as far as the lock goes (without importing TensorFlow): it takes the lock the
 # way RunDirectoryLock.acquire does, says so, and holds it until killed.
 HOLDER = ("import fcntl, os, sys, time\n"
-          f"descriptor = os.open(os.path.join(sys.argv[1], {LOCK_NAME!r}), os.O_RDWR | os.O_CREAT)\n"
+          f"path = os.path.join(sys.argv[1], {LOCK_NAME!r})\n"
+          "descriptor = os.open(path, os.O_RDWR | os.O_CREAT)\n"
           "fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
           "os.ftruncate(descriptor, 0)\n"
           "os.write(descriptor, f'{os.getpid()}\\n'.encode())\n"
@@ -42,6 +43,15 @@ class RunDirectoryLockTest(tf.test.TestCase):
             lock.check_free()
         with self.assertRaisesRegex(RunDirectoryBusyError, f"kill -TERM {holder.pid}"):
             lock.acquire()
+
+    def test_trainer_in_a_busy_folder_is_refused_before_building_anything(self):
+        from crainpaint.training import TrainConfig, Trainer
+
+        model_dir = self.create_tempdir().full_path
+        holder = self._start_holder(model_dir)
+        with self.assertRaisesRegex(RunDirectoryBusyError, f"in use by process {holder.pid}"):
+            Trainer(TrainConfig(stage="reconstruction"), model_dir)
+        self.assertEqual(os.listdir(model_dir), [LOCK_NAME])
 
     def test_lock_of_a_killed_process_is_taken_over(self):
         model_dir = self.create_tempdir().full_path

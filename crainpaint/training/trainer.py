@@ -56,8 +56,7 @@ from crainpaint.training.run_dir import (RunDirectoryLock, remove_partial_checkp
                                          write_text)
 from crainpaint.training.task import InpaintingTask, create_strategy, worker_role
 # The generator's checkpoint reader lives with the weight formats; kept importable from here.
-from crainpaint.weights import (GENERATOR_CONFIG_NAME, checkpoint_has_average,  # noqa: F401
-                                restore_generator)
+from crainpaint.weights import GENERATOR_CONFIG_NAME, checkpoint_has_average, restore_generator
 from data_pipelines import ManualDownloadRequiredError, make_dataset
 
 CONFIG_NAME = "config.json"
@@ -362,3 +361,7 @@ def train(config: TrainConfig, model_dir: str, total_steps=None, strategy=None,
         return trainer.train(total_steps)
     finally:
         trainer.close()
+
+
+__all__ = ["CONFIG_NAME", "NonFiniteLossError", "TRAIN_LOG_NAME", "Trainer",
+           "checkpoint_has_average", "restore_generator", "train"]
