@@ -338,7 +338,8 @@ class Trainer:
 
         def request_stop(signum, frame):
             if signum == signal.SIGINT and self._stop_signal is not None:
-                raise KeyboardInterrupt  # A second Ctrl-C: stop now (still saves a checkpoint).
+                # A second Ctrl-C stops as soon as Python runs again (still saves).
+                raise KeyboardInterrupt
             self._stop_signal = signum
 
         previous = {}
