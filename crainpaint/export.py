@@ -375,7 +375,7 @@ def _write_metadata(saved_model_dir, generator, options, version):
                     getattr(generator, "pretrained_metadata", {}).items()
                     if key in ("step", "untrained", "dtype")},
     }
-    # Set by crainpaint.training.trainer.restore_generator.
+    # Set by crainpaint.weights.restore_generator.
     if getattr(generator, "restored_step", None) is not None:
         metadata["weights"]["step"] = int(generator.restored_step)
     path = os.path.join(saved_model_dir, METADATA_PATH)

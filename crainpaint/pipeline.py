@@ -267,7 +267,7 @@ def load_generator(weights=None, checkpoint_dir=None, allow_untrained=True):
     try:
         if checkpoint_dir:
             # Imported here: the trainer pulls in the training stack.
-            from crainpaint.training.trainer import restore_generator
+            from crainpaint.weights import restore_generator
             return restore_generator(os.path.expanduser(checkpoint_dir))
         from crainpaint.pretrained import load_pretrained
         return load_pretrained(os.path.expanduser(weights) if weights else None,

@@ -7,7 +7,9 @@ r"""Trains the generator (and critic): a thin absl entry point over ``crainpaint
 for ``--smoke``); the other flags override its fields. Rerunning the same command resumes from
 the latest checkpoint in ``--model_dir``. SIGTERM / Ctrl-C save a checkpoint and exit (status
 143 / 130); a NaN or Inf loss stops with an error naming the step and keeps the last good
-checkpoint.
+checkpoint. A run that cannot start (another trainer in ``--model_dir``, an empty or missing
+data folder, warm-start weights of another generator) prints one line saying why and exits with
+status 2, before anything is written into ``--model_dir``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ FLAGS = flags.FLAGS
 
 def resolve_init_weights(value):
     """``--init_weights``: None, ``"bundled"`` (the weights shipped in crainpaint/pretrained) or
-    a folder written by ``save_generator_weights``."""
+    a weight folder (``crainpaint.weights``)."""
     if not value:
         return None
     if value == "bundled":
@@ -117,7 +119,7 @@ def main(argv):
     if not FLAGS["verbosity"].present:
         logging.set_verbosity(logging.INFO)  # The progress lines are INFO.
     # Imported here so --help answers without loading TensorFlow.
-    from crainpaint.training import train
+    from crainpaint.training import TrainingSetupError, train
 
     config = experiment_config(FLAGS.experiment, FLAGS.smoke)
     config = apply_overrides(config, data_dir=FLAGS.data_dir, steps=FLAGS.steps,
@@ -126,7 +128,11 @@ def main(argv):
     model_dir = FLAGS.model_dir or default_model_dir(FLAGS.experiment, FLAGS.smoke)
     logging.info("Experiment %s%s → %s", FLAGS.experiment, " (smoke)" if FLAGS.smoke else "",
                  model_dir)
-    result = train(config, model_dir, init_weights=resolve_init_weights(FLAGS.init_weights))
+    try:
+        result = train(config, model_dir, init_weights=resolve_init_weights(FLAGS.init_weights))
+    except TrainingSetupError as error:
+        print(f"crainpaint.train: {error}", file=sys.stderr)
+        return 2
     logging.info("%s at step %d: %s", result["status"], result["step"],
                  {name: round(value, 5) for name, value in result["metrics"].items()})
     if result["status"] == "interrupted":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import tempfile
 import time
 
@@ -19,22 +18,9 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from crainpaint.system_info import cpu_description
 from data_pipelines.masks import MASK_KINDS, MaskConfig, random_mask
 from data_pipelines.sources import DataConfig, make_dataset
-
-
-def cpu_description() -> str:
-    """The CPU model and the vector/matrix extensions that matter for TF speed, from lscpu."""
-    try:
-        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown CPU (lscpu unavailable)"
-    fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-    model = fields.get("Model name", "unknown").strip()
-    flags = fields.get("Flags", "").split()
-    wanted = [flag for flag in flags if flag.startswith(("avx512f", "avx512_bf16", "amx", "avx2"))]
-    shown_flags = " ".join(sorted(set(wanted))) or "none of avx2/avx512/amx"
-    return f"{model}, {os.cpu_count()} logical CPUs, flags: {shown_flags}"
 
 
 def _items_per_second(

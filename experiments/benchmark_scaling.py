@@ -25,6 +25,7 @@ Every measurement runs in a fresh subprocess, so memory figures do not mix. Run:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -45,24 +46,14 @@ FULLRES_TIMEOUT_S = 600
 WARM_CALLS = 5
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
-
-
-def cpu_flags_of_interest():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            flags = next(line for line in handle if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        return []
-    return [flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if flag in flags]
+def cpu_description():
+    """``crainpaint.system_info.cpu_description()``, loaded from its file: importing the package
+    would load TensorFlow into this parent process, which only starts the workers."""
+    path = os.path.join(os.path.dirname(DEMO_DIR), os.pardir, "system_info.py")
+    spec = importlib.util.spec_from_file_location("crainpaint_system_info", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cpu_description()
 
 
 def _memory_status(field):
@@ -329,8 +320,7 @@ def main(argv):
     if args.worker:
         worker(*args.worker)
         return 0
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores; "
-          f"{' '.join(cpu_flags_of_interest()) or 'no AVX2'})", flush=True)
+    print(f"CPU: {cpu_description()}", flush=True)
     records = []
     for method in args.methods.split(","):
         if method not in METHODS:
@@ -353,7 +343,7 @@ def main(argv):
     print(summary(records))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"cpu": cpu_model(), "records": records}, handle, indent=1)
+            json.dump({"cpu": cpu_description(), "records": records}, handle, indent=1)
     return 0
 
 

@@ -1,12 +1,15 @@
 r"""Training throughput on this machine: images/s of both stages at 256² and 512², batch 1 and 4,
 float32 and mixed_bfloat16, with the paper's generator (``GeneratorConfig()``, 2.7 M parameters)
-and critic, and whether the input pipeline ever starved the step.
+and critic, for one or more ``steps_per_loop`` (train steps per traced call), and how fast the
+input pipeline alone delivers the same batches.
 
 Every configuration runs in its own subprocess (a native crash or an unsupported precision is a
 row marked "failed", not a dead benchmark), builds a ``Trainer`` exactly as ``crainpaint.train``
-does, runs ``--warmup`` steps (tracing) and then times ``--steps`` steps. Per step it separates
-the time spent waiting for ``next(iterator)`` (the input pipeline) from the rest; the pipeline
-"starved" the step when the wait exceeded 5 % of a step.
+does, runs ``--warmup`` steps in one loop (tracing) and then times ``--steps`` steps in loops of
+``steps_per_loop`` (``Trainer.train_loop``, what ``Trainer.train`` runs between two actions).
+Then it pulls the same number of batches from a fresh iterator with the model idle: "input
+share" is that time over the training time, the fraction of a step the pipeline alone needs
+(the pipeline overlaps the step through prefetching, and competes with it for the same cores).
 
 images/s counts every image the step consumed: ``batch`` for a reconstruction step, ``batch ×
 (critic_steps + 1)`` for an Algorithm-1 step (5 critic updates and 1 generator update, each on its
@@ -17,6 +20,9 @@ own batch). The machine is shared: run when it is idle, and read the CPU line.
     python experiments/benchmark_training.py --quick    # 256², batch 1, both stages and precisions
     python experiments/benchmark_training.py --sizes 256 --batches 2 --stages reconstruction \
         --precisions float32,mixed_bfloat16 --steps 10
+    # The host's share: small crops, one step per call against ten.
+    python experiments/benchmark_training.py --sizes 64 --batches 1 --precisions float32 \
+        --steps_per_loop 1,10 --steps 30
 """
 
 from __future__ import annotations
@@ -30,8 +36,11 @@ import tempfile
 import time
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPOSITORY)
+
+from crainpaint.system_info import cpu_description  # noqa: E402  (after the path)
+from crainpaint.training.config import DEFAULT_STEPS_PER_LOOP  # noqa: E402
 DEFAULT_DATA_DIR = os.path.expanduser("~/.cache/crainpaint/data/photos/train")
-STARVED_FRACTION = 0.05
 
 
 def _parse_arguments(argv):
@@ -42,6 +51,8 @@ def _parse_arguments(argv):
     parser.add_argument("--batches", default="1,4")
     parser.add_argument("--stages", default="reconstruction,adversarial")
     parser.add_argument("--precisions", default="float32,mixed_bfloat16")
+    parser.add_argument("--steps_per_loop", default=str(DEFAULT_STEPS_PER_LOOP),
+                        help="train steps per traced call, comma-separated to compare")
     parser.add_argument("--steps", type=int, default=5, help="timed steps per configuration")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps (tracing) first")
     parser.add_argument("--data_dir", default=None,
@@ -53,12 +64,6 @@ def _parse_arguments(argv):
                         help="print the markdown table of a --json file written earlier, and exit")
     parser.add_argument("--single", default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
-
-
-def cpu_description():
-    from crainpaint.training.trainer import cpu_model
-
-    return cpu_model()
 
 
 def _generated_images(directory, count=8):
@@ -85,30 +90,35 @@ def _measure(row, data_dir, warmup, steps):
         generator=GeneratorConfig(), critic=CriticConfig(input_size=row["size"]),
         data=DataConfig(dataset="folder", data_dir=data_dir, image_size=row["size"],
                         global_batch_size=row["batch"]),
-        stage=row["stage"], mixed_precision=row["precision"], total_steps=10 ** 9)
+        stage=row["stage"], mixed_precision=row["precision"], total_steps=10 ** 9,
+        steps_per_loop=row["steps_per_loop"])
     with tempfile.TemporaryDirectory() as model_dir:
         started = time.perf_counter()
         trainer = Trainer(config, model_dir)
         iterator = trainer.make_iterator()
         row["build_seconds"] = time.perf_counter() - started
         started = time.perf_counter()
-        for _ in range(warmup):
-            trainer.train_step(iterator)
+        trainer.train_loop(iterator, max(warmup, 1))
         row["warmup_seconds"] = time.perf_counter() - started
-        step_seconds, wait_seconds = [], []
-        for _ in range(steps):
-            started = time.perf_counter()
-            metrics, waited = trainer.train_step(iterator)
-            step_seconds.append(time.perf_counter() - started)
-            wait_seconds.append(waited)
-        total = sum(step_seconds)
-        images = steps * config.batches_per_step * config.data.global_batch_size
+        started = time.perf_counter()
+        done = 0
+        while done < steps:
+            count = min(config.steps_per_loop, steps - done)
+            metrics = trainer.train_loop(iterator, count)
+            done += count
+        total = time.perf_counter() - started
+        batches = steps * config.batches_per_step
+        input_iterator = trainer.make_iterator()
+        started = time.perf_counter()
+        for _ in range(batches):
+            next(input_iterator)
+        input_seconds = time.perf_counter() - started
+        trainer.close()
         row.update(
-            seconds_per_step=total / steps, images_per_second=images / total,
-            input_wait_fraction=sum(wait_seconds) / total,
-            max_wait_fraction=max(w / s for w, s in zip(wait_seconds, step_seconds)),
+            seconds_per_step=total / steps, steps_per_second=steps / total,
+            images_per_second=batches * config.data.global_batch_size / total,
+            input_share=input_seconds / total,
             finite=all(value == value for value in metrics.values()))
-        row["starved"] = row["max_wait_fraction"] > STARVED_FRACTION
         row["status"] = "ok"
     return row
 
@@ -134,32 +144,33 @@ def _run_row(row, arguments, data_dir):
 
 
 def _format(rows):
-    header = (f"{'stage':<15}{'size':>5}{'batch':>6}  {'precision':<15}{'s/step':>9}"
-              f"{'images/s':>10}{'input wait':>12}{'starved':>9}")
+    header = (f"{'stage':<15}{'size':>5}{'batch':>6}  {'precision':<15}{'steps/loop':>11}"
+              f"{'s/step':>9}{'steps/s':>9}{'images/s':>10}{'input share':>13}")
     lines = [header, "-" * len(header)]
     for row in rows:
-        prefix = f"{row['stage']:<15}{row['size']:>5}{row['batch']:>6}  {row['precision']:<15}"
+        prefix = (f"{row['stage']:<15}{row['size']:>5}{row['batch']:>6}  {row['precision']:<15}"
+                  f"{row.get('steps_per_loop', 1):>11}")
         if row.get("status") != "ok":
             lines.append(prefix + "  " + row.get("status", "failed"))
             continue
-        lines.append(prefix + f"{row['seconds_per_step']:>9.2f}{row['images_per_second']:>10.3f}"
-                              f"{100 * row['input_wait_fraction']:>11.1f}%"
-                              f"{'yes' if row['starved'] else 'no':>9}")
+        lines.append(prefix + f"{row['seconds_per_step']:>9.3f}{row['steps_per_second']:>9.2f}"
+                              f"{row['images_per_second']:>10.3f}"
+                              f"{100 * row['input_share']:>12.1f}%")
     return "\n".join(lines)
 
 
 def _markdown(rows):
     """The README's table."""
-    lines = ["| stage | crop | batch | precision | s/step | images/s | input wait | starved |",
+    lines = ["| stage | crop | batch | precision | steps/loop | s/step | images/s | input share |",
              "|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        prefix = f"| {row['stage']} | {row['size']}² | {row['batch']} | {row['precision']} |"
+        prefix = (f"| {row['stage']} | {row['size']}² | {row['batch']} | {row['precision']} |"
+                  f" {row.get('steps_per_loop', 1)} |")
         if row.get("status") != "ok":
-            lines.append(prefix + f" {row.get('status', 'failed')} | | | |")
+            lines.append(prefix + f" {row.get('status', 'failed')} | | |")
             continue
-        lines.append(prefix + f" {row['seconds_per_step']:.2f} | {row['images_per_second']:.3f} |"
-                              f" {100 * row['input_wait_fraction']:.1f}% |"
-                              f" {'yes' if row['starved'] else 'no'} |")
+        lines.append(prefix + f" {row['seconds_per_step']:.3f} | {row['images_per_second']:.3f} |"
+                              f" {100 * row['input_share']:.1f}% |")
     return "\n".join(lines)
 
 
@@ -193,10 +204,11 @@ def main(argv=None):
         for size in map(int, arguments.sizes.split(",")):
             for batch in map(int, arguments.batches.split(",")):
                 for precision in arguments.precisions.split(","):
-                    row = {"stage": stage, "size": size, "batch": batch,
-                           "precision": precision}
-                    rows.append(_run_row(row, arguments, data_dir))
-                    print(_format(rows[-1:]).splitlines()[-1], flush=True)
+                    for steps_per_loop in map(int, arguments.steps_per_loop.split(",")):
+                        row = {"stage": stage, "size": size, "batch": batch,
+                               "precision": precision, "steps_per_loop": steps_per_loop}
+                        rows.append(_run_row(row, arguments, data_dir))
+                        print(_format(rows[-1:]).splitlines()[-1], flush=True)
     print()
     print(_format(rows))
     print(f"wall time: {(time.monotonic() - started) / 60:.1f} min for {len(rows)} rows")

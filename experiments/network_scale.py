@@ -73,7 +73,7 @@ def main(argv):
     import crainpaint
     from crainpaint.evaluation.cases import held_out_cases
     from crainpaint.pipeline import load_generator
-    from crainpaint.training.trainer import cpu_model
+    from crainpaint.system_info import cpu_description
 
     generator = load_generator(values.weights, allow_untrained=False)
     bad = [size for size in sizes if size <= 0 or size % generator.config.cell_size]
@@ -97,7 +97,7 @@ def main(argv):
             for crop, hole in cases]
     step = generator.pretrained_metadata.get("step")
     print(f"Weights: {values.weights or 'bundled'} (step {step}); {len(cases)} held-out cases "
-          f"(crainpaint.evaluation.cases.held_out_cases); {cpu_model()}, "
+          f"(crainpaint.evaluation.cases.held_out_cases); {cpu_description()}, "
           f"{time.time() - start:.0f} s.")
     print(f"CRA: {config}")
     print()

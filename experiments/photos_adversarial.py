@@ -1,4 +1,4 @@
-"""Stage 2 of the bundled model (issue 10): the paper's Algorithm 1 on the photos run.
+r"""The bundled model, stage 2: the paper's Algorithm 1 on the photos run.
 
 The same data, crops, generator and weight average as ``experiments/photos.py`` (stage 1), with
 the paper's objective: ``critic_steps`` = 5 WGAN-GP critic updates (Eq. 9, σ = 10), then one
@@ -11,9 +11,8 @@ its optimizer start fresh (a reconstruction checkpoint has none)::
         --model_dir ~/.cache/crainpaint/runs/photos >> ~/.cache/crainpaint/runs/photos.log 2>&1 &
 
 One step reads 6 batches (five for the critic, one for the generator), so exports and
-checkpoints come every 250 steps instead of 1000: 14 minutes at the 3.4 s/step that
-``python experiments/benchmark_training.py --sizes 512 --batches 1`` measures on a 2-core Xeon
-with AMX, 17 minutes at the ≈ 4 s/step of the real run (model card, session 5).
+checkpoints come every 250 steps instead of stage 1's 1000
+(``python experiments/benchmark_training.py --sizes 512 --batches 1`` measures a step).
 
 Smoke (seconds)::
 

@@ -61,7 +61,7 @@ def main(argv):
     from crainpaint.models import Generator, GeneratorConfig
     from crainpaint.models.generator import grid_hole_mask
     from crainpaint.training.config import TrainConfig
-    from crainpaint.training.trainer import cpu_model
+    from crainpaint.system_info import cpu_description
 
     precision = TrainConfig(mixed_precision=args.precision).resolved_mixed_precision()
     keras.mixed_precision.set_global_policy(precision)
@@ -111,7 +111,7 @@ def main(argv):
             lambda x: refine._chain(refine.encoder_half, x), refine_input)),
     ]
     hole_cells = float(tf.reduce_mean(grid))
-    print(f"{cpu_model()}; {precision}; {size}², batch 1; {args.mask} mask: "
+    print(f"{cpu_description()}; {precision}; {size}², batch 1; {args.mask} mask: "
           f"{float(tf.reduce_mean(mask)):.0%} of pixels, {hole_cells:.0%} of attention cells; "
           f"forward + backward, mean of {args.repeats} calls after 2 warm-up calls")
     print()

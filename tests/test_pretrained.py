@@ -1,4 +1,5 @@
-"""The bundled weights: float16 storage round trip, and that they are trained (issue 10)."""
+"""The bundled weights: float16 storage round trip (``crainpaint.weights``), and that they are
+trained."""
 
 import os
 import tempfile

@@ -1,5 +1,6 @@
 """The trainer on the smoke config: finite losses, parameters that move, exact resumption, NaN
-detection, exported weights, config files and the TrainConfig itself.
+detection, exported weights, config files, several steps per loop at an exact cadence, the errors
+before any write, and the TrainConfig itself.
 
 Every Trainer traces its own step functions (several seconds each on 2 CPUs), so each test
 class builds the few trainers it needs once, in setUpClass, and its tests only read the results.
@@ -18,9 +19,9 @@ import tensorflow_datasets as tfds
 from tensorflow.core.util import event_pb2
 
 from crainpaint.models import CriticConfig, GeneratorConfig
-from crainpaint.pretrained import load_generator_weights, save_generator_weights
-from crainpaint.training import NonFiniteLossError, TrainConfig, Trainer, restore_generator
-from crainpaint.training import trainer as trainer_lib
+from crainpaint.training import (NonFiniteLossError, TrainConfig, Trainer, TrainingSetupError,
+                                 restore_generator)
+from crainpaint.weights import load_generator_weights, save_generator_weights
 from data_pipelines import DataConfig, make_dataset
 
 
@@ -256,6 +257,58 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
             cls.non_finite_error = None
         except NonFiniteLossError as error:
             cls.non_finite_error = error
+        # Up to 4 steps per loop, a checkpoint every 2 steps, 5 steps: loops 0→2, 2→4, 4→5.
+        cls.looped_dir = os.path.join(cls.root, "looped")
+        looped_config = dataclasses.replace(
+            cls.make_config(), steps_per_loop=4, checkpoint_every_steps=2, total_steps=5,
+            summary_every_steps=5, image_summary_every_steps=0, keep_checkpoints=5)
+        looped = Trainer(looped_config, cls.looped_dir)
+        cls.loop_lengths = []
+        loop = looped.train_loop
+
+        def counting_loop(iterator, num_steps):
+            cls.loop_lengths.append(num_steps)
+            return loop(iterator, num_steps)
+
+        looped.train_loop = counting_loop
+        cls.looped_result = looped.train()
+        cls.looped_checkpoints = [os.path.basename(path)
+                                  for path in looped.checkpoint_manager.checkpoints]
+
+    def test_loop_of_two_steps_equals_two_loops_of_one_step(self):
+        self.assertEqual(self.loop_lengths[0], 2)
+        reader_looped = tf.train.load_checkpoint(os.path.join(self.looped_dir, "ckpt-2"))
+        reader_single = tf.train.load_checkpoint(os.path.join(self.straight_dir, "ckpt-2"))
+        names = reader_single.get_variable_to_shape_map()
+        self.assertEqual(set(names), set(reader_looped.get_variable_to_shape_map()))
+        compared = 0
+        for name in names:  # Both models' weights, the optimizer's slots, the average, counters.
+            # save_counter counts saves (one here, two in the run of one-step loops).
+            if name not in ("_CHECKPOINTABLE_OBJECT_GRAPH",
+                            "save_counter/.ATTRIBUTES/VARIABLE_VALUE"):
+                self.assertAllClose(reader_looped.get_tensor(name), reader_single.get_tensor(name),
+                                    rtol=1e-6, atol=1e-7, msg=name)
+                compared += 1
+        self.assertGreater(compared, 100)
+
+    def test_loops_end_at_every_checkpoint_step_and_at_the_end(self):
+        self.assertEqual(self.loop_lengths, [2, 2, 1])
+        self.assertEqual(self.looped_checkpoints, ["ckpt-2", "ckpt-4", "ckpt-5"])
+        self.assertEqual(self.looped_result["step"], 5)
+        scalars = _read_scalars(os.path.join(self.looped_dir, "train"))
+        self.assertEqual(sorted(scalars["reconstruction"]), [5])  # summary_every_steps = 5.
+
+    def test_refuses_a_data_folder_without_images_before_writing_anything(self):
+        empty = os.path.join(self.root, "no_images")
+        os.makedirs(empty)
+        model_dir = os.path.join(self.root, "empty_data_run")
+        data = DataConfig(dataset="folder", data_dir=empty, image_size=64, global_batch_size=2)
+        with self.assertRaisesRegex(TrainingSetupError, "no_images.*contains no"):
+            Trainer(smoke_config(data, "reconstruction"), model_dir)
+        missing = dataclasses.replace(data, data_dir=os.path.join(self.root, "not_there"))
+        with self.assertRaisesRegex(TrainingSetupError, "not_there.*does not exist"):
+            Trainer(smoke_config(missing, "reconstruction"), model_dir)
+        self.assertFalse(os.path.exists(model_dir))
 
     def test_non_finite_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(self):
         self.assertIsNotNone(self.non_finite_error)
@@ -320,7 +373,9 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
 
     def test_warm_start_loads_weights_step_and_data_position_into_a_new_run(self):
         weights = self._saved_weights(7, 11)
-        warm = Trainer(self.make_config(), os.path.join(self.root, "warm"), init_weights=weights)
+        with self.data_context():
+            warm = Trainer(self.make_config(), os.path.join(self.root, "warm"),
+                           init_weights=weights)
         self.assertEqual((int(warm.step.numpy()), int(warm.examples_seen.numpy())), (7, 11))
         for loaded, trained in zip(weights_of(warm.generator), self.straight_weights):
             self.assertAllClose(loaded, trained, atol=1e-3, rtol=1e-3)  # float16.
@@ -330,7 +385,8 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
 
     def test_warm_start_is_ignored_when_a_checkpoint_exists(self):
         weights = self._saved_weights(9, 13)
-        resumed = Trainer(self.make_config(), self.straight_dir, init_weights=weights)
+        with self.data_context():
+            resumed = Trainer(self.make_config(), self.straight_dir, init_weights=weights)
         self.assertEqual(int(resumed.step.numpy()), 2)
         for loaded, trained in zip(weights_of(resumed.generator), self.straight_weights):
             self.assertAllEqual(loaded, trained)
@@ -340,12 +396,12 @@ class ReconstructionStageOnMockTfdsTest(ResumeTestMixin, tf.test.TestCase):
         config = self.make_config()
         wider = dataclasses.replace(config, generator=dataclasses.replace(
             config.generator, width_multiplier=0.5))
-        with self.assertRaisesRegex(ValueError, "same generator"):
+        with self.assertRaisesRegex(TrainingSetupError, "same generator"):
             Trainer(wider, os.path.join(self.root, "wider"), init_weights=weights)
         self.assertFalse(os.path.exists(os.path.join(self.root, "wider")))  # Nothing written.
 
     def test_warm_start_from_a_folder_without_weights_names_the_files(self):
-        with self.assertRaisesRegex(FileNotFoundError, "generator.json and generator.npz"):
+        with self.assertRaisesRegex(TrainingSetupError, "generator.json and generator.npz"):
             Trainer(self.make_config(), os.path.join(self.root, "nowhere"),
                     init_weights=os.path.join(self.root, "no_weights_here"))
         self.assertFalse(os.path.exists(os.path.join(self.root, "nowhere")))
@@ -414,8 +470,14 @@ class TrainConfigTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "stage"):
             TrainConfig(stage="gan")
 
-    def test_cpu_model_names_the_processor(self):
-        self.assertIn("CPUs", trainer_lib.cpu_model())
+    def test_raises_steps_per_loop_below_one_error(self):
+        with self.assertRaisesRegex(ValueError, "steps_per_loop must be >= 1"):
+            TrainConfig(steps_per_loop=0)
+
+    def test_config_json_of_earlier_runs_without_steps_per_loop_still_loads(self):
+        values = TrainConfig(stage="reconstruction").to_dict()
+        del values["steps_per_loop"]
+        self.assertEqual(TrainConfig.from_dict(values).steps_per_loop, 10)
 
 
 class ExperimentFilesTest(tf.test.TestCase):

@@ -1,6 +1,8 @@
-"""Real training steps through the command line, in subprocesses: a native crash (the oneDNN
-strided 1×1 convolution bug of tf-traps.md) becomes a failing test instead of a dead test runner.
+"""Real training steps through the command line, in subprocesses: a native crash (oneDNN has
+crashed on strided 1×1 convolutions) becomes a failing test instead of a dead test runner.
 
+0. A data folder without images is refused with one line naming it, exit status 2, no
+   traceback, and nothing written (the model_dir is not even created).
 1. One Algorithm-1 step (critic + generator, adversarial stage) of the smoke config exits 0.
 2. The same model_dir resumes in the reconstruction stage (a stage switch, as the bundled
    model's schedule does the other way round); SIGTERM then saves a checkpoint and exits 143.
@@ -48,6 +50,18 @@ class TrainingStepSubprocessTest(tf.test.TestCase):
             image = random.integers(0, 256, size=(96, 128, 3), dtype=np.uint8)
             cv2.imwrite(os.path.join(cls.images, f"photo{index}.jpg"), cv2.blur(image, (7, 7)))
         cls.model_dir = os.path.join(cls.root, "model")
+
+    def test_0_empty_data_folder_is_refused_before_anything_is_written(self):
+        empty = os.path.join(self.root, "empty_folder")
+        os.makedirs(empty, exist_ok=True)
+        model_dir = os.path.join(self.root, "never_written")
+        process = subprocess.run(_train_command(empty, model_dir, 1), env=_environment(),
+                                 capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+                                 cwd=self.root)
+        self.assertEqual(process.returncode, 2, process.stderr[-4000:])
+        self.assertIn(f"{empty!r} contains no", process.stderr)
+        self.assertNotIn("Traceback", process.stderr)
+        self.assertFalse(os.path.exists(model_dir))
 
     def test_1_one_adversarial_step_exits_cleanly(self):
         process = subprocess.run(_train_command(self.images, self.model_dir, 1),

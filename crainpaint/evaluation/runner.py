@@ -31,6 +31,7 @@ from crainpaint.evaluation.report import (ALL_BINS, GROUND_TRUTH, json_ready, ma
                                           paired_comparisons, paired_tables, summarize)
 from crainpaint.evaluation.texture import texture_ratio
 from crainpaint.imaging import MASK_CONVENTIONS
+from crainpaint.system_info import cpu_description
 
 DEFAULT_IMAGES_DIR = os.path.join("~", ".cache", "crainpaint", "data", "photos", "validation")
 
@@ -92,26 +93,6 @@ class EvaluationConfig:
         for name in ("max_images", "long_side"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1 or None, got {getattr(self, name)}.")
-
-
-
-def describe_cpu():
-    """The CPU model, the cores this process may use and its relevant vector flags."""
-    model, flags = platform.processor() or platform.machine(), set()
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name") and model in ("", platform.machine(),
-                                                               platform.processor()):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags") and not flags:
-                    flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
-    present = [flag for flag in wanted if flag in flags]
-    return f"{model} ({cores} CPUs{', ' + ', '.join(present) if present else ''})"
 
 
 def _format_duration(seconds):
@@ -212,7 +193,7 @@ def header(command):
     """The lines printed first: command, CPU, library versions."""
     import keras
 
-    return [f"command: {command}", f"cpu: {describe_cpu()}",
+    return [f"command: {command}", f"cpu: {cpu_description()}",
             f"versions: python {platform.python_version()}, tensorflow {tf.__version__}, "
             f"keras {keras.__version__}, opencv {cv2.__version__}, numpy {np.__version__}"]
 
@@ -224,7 +205,7 @@ def run(config, command, output_json=None, output=sys.stdout, progress=sys.stder
         print(line, file=output, flush=True)
     start = time.perf_counter()
     result = evaluate(config, progress=progress)
-    result.update(command=command, cpu=describe_cpu(), header=lines,
+    result.update(command=command, cpu=cpu_description(), header=lines,
                   total_wall_seconds=time.perf_counter() - start)
     weights = result["weights"]
     if weights is not None:

@@ -21,12 +21,14 @@ import json
 import typing
 
 from crainpaint.models import CriticConfig, GeneratorConfig
+from crainpaint.system_info import CPUINFO_PATH, has_native_bf16
 from crainpaint.training.losses import (DEFAULT_ADVERSARIAL_WEIGHT, DEFAULT_CONTEXT_WEIGHT,
                                         DEFAULT_GRADIENT_PENALTY_WEIGHT, DEFAULT_HOLE_WEIGHT,
                                         RECONSTRUCTION_NORMALIZATIONS)
 from data_pipelines import DataConfig, MaskConfig
 
 STAGES = ("reconstruction", "adversarial")
+DEFAULT_STEPS_PER_LOOP = 10
 MIXED_PRECISION_MODES = ("auto", "float32", "mixed_bfloat16")
 
 
@@ -49,9 +51,14 @@ class TrainConfig:
         hole_weight / context_weight: α1 / α2 of Eq. 13 (1 and 1.2).
         reconstruction_normalization: ``"per_pixel"`` or ``"author"`` (see ``losses.py``).
         total_steps: generator updates to reach (the step counter is global across sessions).
+        steps_per_loop: the most steps run inside one traced function call between two looks of
+            the host (``loop.py``). Checkpoints, summaries, previews and exports still come at
+            their exact steps (a loop ends early for them); a time-based checkpoint or a stop
+            signal waits for the end of the current loop.
         checkpoint_every_steps: save every N steps (0 = only by time and at the end).
-        checkpoint_every_seconds: also save when this long has passed since the last save
-            (CPU sessions end abruptly: save often). Single-worker runs only.
+        checkpoint_every_seconds: also save at the end of the first loop after this long has
+            passed since the last save (CPU sessions end abruptly: save often). Single-worker
+            runs only.
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         summary_every_steps: TensorBoard scalars and the progress line every N steps.
         image_summary_every_steps: TensorBoard image grids every N steps (0 = never).
@@ -59,8 +66,7 @@ class TrainConfig:
             ``MODEL_DIR/generator_weights/`` every N steps (0 = only at the end of a run).
         mixed_precision: ``"float32"``, ``"mixed_bfloat16"`` or ``"auto"`` (= mixed_bfloat16 only
             when the CPU computes bf16 natively: the ``amx_bf16`` or ``avx512_bf16`` flag of
-            /proc/cpuinfo; 1.1-1.4× measured on an AVX512-BF16 EPYC, see the README; no gain
-            without them).
+            /proc/cpuinfo; the README's training benchmark measures the gain; none without them).
         generator_ema_decay: d of an exponential moving average of the generator's weights,
             updated after every generator step and exported next to them (0 = none, the paper;
             an addition, see ``weight_average.py``).
@@ -83,6 +89,7 @@ class TrainConfig:
     context_weight: float = DEFAULT_CONTEXT_WEIGHT
     reconstruction_normalization: str = "per_pixel"
     total_steps: int = 100_000
+    steps_per_loop: int = DEFAULT_STEPS_PER_LOOP
     checkpoint_every_steps: int = 1000
     checkpoint_every_seconds: float = 300.0
     keep_checkpoints: int = 3
@@ -113,7 +120,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.reconstruction_normalization must be one of "
                              f"{RECONSTRUCTION_NORMALIZATIONS}, got "
                              f"{self.reconstruction_normalization!r}.")
-        for name in ("critic_steps", "total_steps", "keep_checkpoints", "summary_every_steps"):
+        for name in ("critic_steps", "total_steps", "steps_per_loop", "keep_checkpoints",
+                     "summary_every_steps"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}.")
         for name in ("checkpoint_every_steps", "image_summary_every_steps",
@@ -146,7 +154,7 @@ class TrainConfig:
         """β actually used: 0 in the reconstruction stage."""
         return 0.0 if self.stage == "reconstruction" else self.adversarial_weight
 
-    def resolved_mixed_precision(self, cpuinfo_path="/proc/cpuinfo"):
+    def resolved_mixed_precision(self, cpuinfo_path=CPUINFO_PATH):
         """``"float32"`` or ``"mixed_bfloat16"`` (``"auto"`` looks for native bf16 in the CPU)."""
         if self.mixed_precision != "auto":
             return self.mixed_precision
@@ -171,20 +179,14 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+def cpu_has_native_bf16(cpuinfo_path=CPUINFO_PATH):
+    """True when the CPU flags list AMX or AVX512-BF16, where mixed_bfloat16 trains faster."""
+    return has_native_bf16(cpuinfo_path)
 
 
-def cpu_has_native_bf16(cpuinfo_path="/proc/cpuinfo"):
-    """True when the CPU flags list AMX or AVX512-BF16, where mixed_bfloat16 trains faster
-    (1.4-2× with AMX per tf-traps.md; 1.1-1.4× measured here on AVX512-BF16)."""
-    try:
-        with open(cpuinfo_path) as handle:
-            for line in handle:
-                if line.startswith("flags") and set(BF16_CPU_FLAGS) & set(line.split()):
-                    return True
-    except OSError:
-        pass
-    return False
+class TrainingSetupError(Exception):
+    """A run that cannot start as configured (its data, its folder, its warm-start weights);
+    the message says what is wrong and how to fix it."""
 
 
 def _dataclass_from_dict(cls, values):
@@ -207,5 +209,6 @@ def _dataclass_from_dict(cls, values):
     return cls(**arguments)
 
 
-__all__ = ["MIXED_PRECISION_MODES", "STAGES", "CriticConfig", "DataConfig", "GeneratorConfig",
-           "MaskConfig", "TrainConfig", "cpu_has_native_bf16"]
+__all__ = ["DEFAULT_STEPS_PER_LOOP", "MIXED_PRECISION_MODES", "STAGES", "CriticConfig",
+           "DataConfig", "GeneratorConfig", "MaskConfig", "TrainConfig", "TrainingSetupError",
+           "cpu_has_native_bf16"]

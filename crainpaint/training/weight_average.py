@@ -2,8 +2,8 @@
 default, ``TrainConfig.generator_ema_decay``).
 
 With one image per step, the weights after any single step are a noisy draw around where the
-optimiser is heading: the held-out in-hole L1 of the bundled model's 1000-step exports jumped
-between 17 and 23 (model card). After every generator update the average follows
+optimiser is heading: the held-out in-hole L1 of the bundled model's exports varies widely from
+one export to the next (model card). After every generator update the average follows
 ``w̄ ← d·w̄ + (1 − d)·w`` (Polyak averaging, as ProGAN and StyleGAN keep for their generators);
 training itself is unchanged, and the run exports the average next to the latest weights.
 """
@@ -23,7 +23,7 @@ class WeightAverage:
     Attributes:
         decay: d above, in [0, 1).
         averages: ``{variable.path: shadow}``, the weights' paths as in
-            ``trainer.named_variables``; give it to ``tf.train.Checkpoint``.
+            ``crainpaint.weights.named_variables``; give it to ``tf.train.Checkpoint``.
     """
 
     def __init__(self, model, decay):
