@@ -16,6 +16,16 @@ Run it with the CPU to yourself, or the figures measure the other work:
 
     python experiments/benchmark_latency.py                       # 512², 2K, 8K; ≈ 6 min on 2 cores
     python experiments/benchmark_latency.py --sizes 512 --repeats 1 --output_json latency.json
+
+``--first_call_modes traced,eager,no_graph_optimizer`` instead compares ways of running the first
+call, each in fresh processes taken in turn (A, B, C, A, B, C, …, so a busy machine slows them
+alike): ``traced`` (the library's tf.function), ``eager`` (``tf.config.run_functions_eagerly``:
+no tracing and no graph optimisation, every op dispatched from Python) and
+``no_graph_optimizer`` (traced, Grappler off). It prints each mode's median stages, its ratio to
+``traced`` and whether its output equals ``traced``'s byte for byte:
+
+    python experiments/benchmark_latency.py --sizes 512 --seams poisson --repeats 3 \
+        --first_call_modes traced,eager,no_graph_optimizer
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ SIZES = {"512": (512, 512), "2K": (1152, 2048), "8K": (4320, 7680)}
 SEAMS = ("poisson", "paste")
 STAGES = ("import_tensorflow", "import_crainpaint", "load_weights", "decode", "first_call",
           "warm_call", "encode")
+FIRST_CALL_MODES = ("traced", "eager", "no_graph_optimizer")
 
 
 def cpu_model() -> str:
@@ -92,12 +103,21 @@ def _environment():
     return environment
 
 
-def stage_worker(image_path: str, mask_path: str, output_path: str, seam: str) -> dict:
-    """Times each stage of one inpainting in this (fresh) process; returns seconds per stage."""
+def stage_worker(image_path: str, mask_path: str, output_path: str, seam: str,
+                 mode: str = "traced") -> dict:
+    """Times each stage of one inpainting in this (fresh) process; returns seconds per stage.
+
+    ``mode`` is one of ``FIRST_CALL_MODES``; a mode other than ``traced`` also saves the result
+    as ``output_path + ".npy"`` for the comparison with ``traced``'s.
+    """
     times = {}
     start = time.perf_counter()
-    import tensorflow  # noqa: F401  (timed on purpose)
+    import tensorflow  # (timed on purpose)
     times["import_tensorflow"] = time.perf_counter() - start
+    if mode == "eager":
+        tensorflow.config.run_functions_eagerly(True)
+    elif mode == "no_graph_optimizer":
+        tensorflow.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
     start = time.perf_counter()
     import crainpaint
@@ -130,7 +150,56 @@ def stage_worker(image_path: str, mask_path: str, output_path: str, seam: str) -
     start = time.perf_counter()
     imaging.write_image(output_path, result)
     times["encode"] = time.perf_counter() - start
+    import numpy
+    numpy.save(output_path + ".npy", result)
     return times
+
+
+def _run_stage_worker(image_path, mask_path, output_path, seam, mode="traced") -> dict:
+    completed = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--stage_worker", image_path, mask_path,
+         output_path, seam, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=_environment(), cwd=REPOSITORY, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError("stage worker failed:\n"
+                           + completed.stderr.decode(errors="replace")[-2000:])
+    return json.loads(completed.stdout.decode().strip().splitlines()[-1])
+
+
+def compare_modes(size_name: str, seam: str, modes, repeats: int, directory: str) -> list:
+    """Stages of each first-call mode, medians of ``repeats`` fresh processes taken in turn,
+    and whether each mode's output equals the first mode's byte for byte."""
+    import numpy
+    image_path, mask_path = make_case(size_name, directory)
+    runs = {mode: [] for mode in modes}
+    identical = {mode: True for mode in modes}
+    for _ in range(repeats):
+        for mode in modes:
+            output_path = os.path.join(directory, f"out_{size_name}_{seam}_{mode}.png")
+            runs[mode].append(_run_stage_worker(image_path, mask_path, output_path, seam, mode))
+            reference = os.path.join(directory, f"out_{size_name}_{seam}_{modes[0]}.png.npy")
+            identical[mode] &= bool(numpy.array_equal(numpy.load(output_path + ".npy"),
+                                                      numpy.load(reference)))
+    return [{"size": size_name, "seam": seam, "mode": mode, "identical": identical[mode],
+             "stages": {stage: statistics.median(run[stage] for run in runs[mode])
+                        for stage in STAGES}} for mode in modes]
+
+
+def format_modes_table(records) -> str:
+    """Per mode: first call, warm call, their sum, the ratio of the sum to the first mode's."""
+    lines = ["| size | seam | mode | first call s | warm call s | load weights s | "
+             "first call × first mode's | output identical |", "|" + "---|" * 8]
+    baseline = {}
+    for record in records:
+        stages = record["stages"]
+        key = (record["size"], record["seam"])
+        baseline.setdefault(key, stages["first_call"])
+        lines.append(f"| {record['size']} | {record['seam']} | {record['mode']} | "
+                     f"{stages['first_call']:.2f} | {stages['warm_call']:.2f} | "
+                     f"{stages['load_weights']:.2f} | "
+                     f"{stages['first_call'] / baseline[key]:.2f} | "
+                     f"{'yes' if record['identical'] else 'NO'} |")
+    return "\n".join(lines)
 
 
 def measure(size_name: str, seam: str, repeats: int, directory: str, bare_import: float) -> dict:
@@ -142,14 +211,7 @@ def measure(size_name: str, seam: str, repeats: int, directory: str, bare_import
     walls = []
     for _ in range(repeats):
         walls.append(_wall_time(command, environment))
-    stage_output = subprocess.run(
-        [sys.executable, os.path.abspath(__file__), "--stage_worker", image_path, mask_path,
-         output_path, seam], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
-        cwd=REPOSITORY, check=False)
-    if stage_output.returncode != 0:
-        raise RuntimeError("stage worker failed:\n"
-                           + stage_output.stderr.decode(errors="replace")[-2000:])
-    stages = json.loads(stage_output.stdout.decode().strip().splitlines()[-1])
+    stages = _run_stage_worker(image_path, mask_path, output_path, seam)
     command_seconds = statistics.median(walls)
     return {"size": size_name, "seam": seam, "command_seconds": command_seconds,
             "ratio_to_import_tensorflow": command_seconds / bare_import, "stages": stages}
@@ -181,7 +243,10 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3,
                         help="wall-time runs per measurement; the median counts")
     parser.add_argument("--output_json", default=None, help="also write the records here")
-    parser.add_argument("--stage_worker", nargs=4, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--first_call_modes", default=None,
+                        help=f"comma-separated among {', '.join(FIRST_CALL_MODES)}: compare "
+                             "them instead of timing the command")
+    parser.add_argument("--stage_worker", nargs=5, default=None, help=argparse.SUPPRESS)
     arguments = parser.parse_args(argv)
 
     if arguments.stage_worker:
@@ -198,6 +263,23 @@ def main(argv=None) -> int:
             parser.error(f"--seams: unknown seam {seam!r}; choose among {', '.join(SEAMS)}.")
     if arguments.repeats < 1:
         parser.error("--repeats must be at least 1.")
+    modes = [mode for mode in (arguments.first_call_modes or "").split(",") if mode]
+    for mode in modes:
+        if mode not in FIRST_CALL_MODES:
+            parser.error(f"--first_call_modes: unknown mode {mode!r}; choose among "
+                         f"{', '.join(FIRST_CALL_MODES)}.")
+
+    if modes:
+        print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores)", flush=True)
+        records = []
+        with tempfile.TemporaryDirectory(prefix="crainpaint_latency_") as directory:
+            for size in sizes:
+                for seam in seams:
+                    records += compare_modes(size, seam, modes, arguments.repeats, directory)
+        print(format_modes_table(records))
+        if arguments.output_json:
+            _write_json(arguments.output_json, {"cpu": cpu_model(), "modes": records})
+        return 0
 
     print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores)", flush=True)
     bare_import = statistics.median(
@@ -214,12 +296,17 @@ def main(argv=None) -> int:
                       flush=True)
     print(format_table(records, bare_import))
     if arguments.output_json:
-        temporary = arguments.output_json + ".tmp"
-        with open(temporary, "w") as handle:
-            json.dump({"cpu": cpu_model(), "bare_import_tensorflow_seconds": bare_import,
-                       "records": records}, handle, indent=1)
-        os.replace(temporary, arguments.output_json)
+        _write_json(arguments.output_json, {"cpu": cpu_model(),
+                                            "bare_import_tensorflow_seconds": bare_import,
+                                            "records": records})
     return 0
+
+
+def _write_json(path, value):
+    temporary = path + ".tmp"
+    with open(temporary, "w") as handle:
+        json.dump(value, handle, indent=1)
+    os.replace(temporary, path)
 
 
 if __name__ == "__main__":
