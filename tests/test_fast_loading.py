@@ -87,7 +87,7 @@ class BuildGeneratorWithWeightsTest(tf.test.TestCase):
     def test_refuses_arrays_missing_a_weight(self):
         arrays = random_arrays(TINY)
         del arrays["generator/refine/to_rgb/gate/bias"]
-        with self.assertRaisesRegex(ValueError, "lack 'generator/refine/to_rgb/gate/bias'"):
+        with self.assertRaisesRegex(ValueError, "missing 'generator/refine/to_rgb/gate/bias'"):
             build_generator_with_weights(TINY, arrays)
 
     def test_refuses_a_weight_of_another_shape(self):

@@ -69,7 +69,7 @@ class _LazyPathInitializer:
     def __call__(self, shape, dtype=None):
         path = f"{self.layer.path}/{self.variable_name}"
         if path not in self.arrays:
-            raise ValueError(f"The stored weights lack {path!r}: they belong to another "
+            raise ValueError(f"The stored weights are missing {path!r}: they belong to another "
                              f"generator configuration.")
         value = np.asarray(self.arrays[path])
         if tuple(value.shape) != tuple(shape):
