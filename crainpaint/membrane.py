@@ -58,12 +58,11 @@ def _push(values, weights, coarse, smoothing_steps):
                          "bilinear")[0, :height, :width]
     pinned = weights[..., tf.newaxis]
     result = pinned * values + (1.0 - pinned) * up
-
-    def step(index, result):
-        return index + 1, pinned * values + (1.0 - pinned) * _neighbour_mean(result)
-
-    return tf.while_loop(lambda index, _: index < smoothing_steps, step,
-                         (tf.constant(0), result))[1]
+    # Unrolled: the steps are traced once per graph (inside the loop over levels), and a graph
+    # loop over them costs more per call than their few small ops.
+    for _ in range(smoothing_steps):
+        result = pinned * values + (1.0 - pinned) * _neighbour_mean(result)
+    return result
 
 
 def membrane_interpolation(values, weights, smoothing_steps=DEFAULT_SMOOTHING_STEPS,
@@ -75,15 +74,15 @@ def membrane_interpolation(values, weights, smoothing_steps=DEFAULT_SMOOTHING_ST
         values: float32 [H, W, C]; only read where ``weights`` > 0.
         weights: float32 [H, W] in [0, 1]; 1 pins the value, 0 leaves it free.
         smoothing_steps: Jacobi steps per pyramid level (more: closer to harmonic, slower).
-        levels: pyramid levels; 1 + ⌈log2(longest side)⌉ reach 1×1 (fewer trace faster).
+        levels: pyramid levels; 1 + ⌈log2(longest side)⌉ reach 1×1 (fewer run faster).
     Returns:
         float32 [H, W, C]. A constant on the pinned pixels gives that constant everywhere.
     """
     values = tf.convert_to_tensor(values, tf.float32)
     weights = tf.convert_to_tensor(weights, tf.float32)
-    # Graph loops over the levels and the steps, not Python ones: the same ops in the same
-    # order, traced and optimised once instead of once per level and step (unrolled, the
-    # pyramid was a third of the CRA's graph).
+    # Graph loops over the levels, not Python recursion: the same ops in the same order, traced
+    # and optimised once instead of once per level (unrolled, the pyramid was a third of the
+    # CRA's graph and most of its first-call cost).
     channels = values.shape[-1]
     value_shape = tf.TensorShape([None, None, channels])
     pyramid_values = tf.TensorArray(tf.float32, size=levels, infer_shape=False,
