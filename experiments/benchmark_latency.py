@@ -22,7 +22,9 @@ call, each in fresh processes taken in turn (A, B, C, A, B, C, …, so a busy ma
 alike): ``traced`` (the library's tf.function), ``eager`` (``tf.config.run_functions_eagerly``:
 no tracing and no graph optimisation, every op dispatched from Python) and
 ``no_graph_optimizer`` (traced, Grappler off). It prints each mode's median stages, its ratio to
-``traced`` and whether its output equals ``traced``'s byte for byte:
+``traced`` and whether its output equals ``traced``'s byte for byte (eager need not: without
+the graph's fused kernels a pixel can round the other way, as one hole pixel of a 300×200 photo
+under ``CRAConfig.paper()`` does):
 
     python experiments/benchmark_latency.py --sizes 512 --seams poisson --repeats 3 \
         --first_call_modes traced,eager,no_graph_optimizer
