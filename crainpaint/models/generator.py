@@ -25,6 +25,21 @@ def _resize(images, size, method="bilinear"):
     return tf.cast(tf.image.resize(images, size, method=method), images.dtype)
 
 
+def _build_chain(layers, input_shape):
+    """Builds ``layers`` (each fed the previous one's output) from shapes; returns the last
+    output shape."""
+    shape = tuple(input_shape)
+    for layer in layers:
+        layer.build(shape)
+        shape = tuple(layer.compute_output_shape(shape))
+    return shape
+
+
+def _concatenated(first_shape, second_shape):
+    """The shape of two feature maps concatenated along the channels."""
+    return tuple(first_shape[:-1]) + (first_shape[-1] + second_shape[-1],)
+
+
 @keras.saving.register_keras_serializable(package="crainpaint")
 class CoarseNetwork(keras.Model):
     """Coarse stage: single-channel LWGC by default, at half the input resolution (Sec. 3.3)."""
@@ -55,6 +70,11 @@ class CoarseNetwork(keras.Model):
             conv(narrow, name="conv4"),
             GatedUpsampleConv2D(3, 3, gate=gate, activation=None, kernel_initializer=initializer,
                                 name="to_rgb")]
+
+    def build(self, input_shape):
+        # Building each block from the shapes alone creates the weights without tracing call()
+        # (what Keras does for a model without build()), which costs seconds at start-up.
+        _build_chain(self.blocks, input_shape)
 
     def call(self, inputs):
         outputs = inputs
@@ -114,6 +134,20 @@ class RefineNetwork(keras.Model):
         self.transfer_half_convs = [conv(c1, name="atm_half_conv1"),
                                     conv(c1, dilation=2, name="atm_half_conv2")]
         self.to_rgb = up(3, "to_rgb", activation=None)
+
+    def build(self, input_shape):
+        # Every gated conv built from its input shape, in call() order (see CoarseNetwork.build).
+        features_shape = tuple(input_shape[0])
+        half = _build_chain(self.encoder_half, features_shape)
+        quarter = _build_chain(self.encoder_quarter, half)
+        bottleneck = _build_chain(self.dilated, _build_chain(self.encoder_eighth, quarter))
+        attended = _build_chain([self.attended_conv], bottleneck)
+        outputs = _build_chain([self.merge_conv], _concatenated(attended, bottleneck))
+        outputs = _build_chain(self.decoder_quarter, outputs)
+        outputs = _concatenated(outputs, _build_chain(self.transfer_quarter_convs, quarter))
+        outputs = _build_chain(self.decoder_half, outputs)
+        outputs = _concatenated(outputs, _build_chain(self.transfer_half_convs, half))
+        _build_chain([self.to_rgb], outputs)
 
     @staticmethod
     def _chain(layers, outputs):
@@ -176,11 +210,26 @@ class Generator(keras.Model):
             (keras.ops.concatenate([composite, mask], axis=-1), hole_grid))
         return coarse, refined, scores
 
+    def build(self, input_shape):
+        # The coarse stage sees [known image, mask] at half size, the refine stage [composite,
+        # mask] and the hole grid; the weights depend on the channels only.
+        image_shape = tuple(input_shape[0])
+        batch, channels = image_shape[0], image_shape[-1] + 1
+        self.coarse.build((batch, None, None, channels))
+        self.refine.build(((batch, None, None, channels), (batch, None, None, 1)))
+
     def build_for_size(self, height=None, width=None):
-        """Creates the weights by running one zero batch; returns self."""
+        """Creates the weights (from the input shapes, without running the network); returns
+        self. ``height`` and ``width`` (default ``config.input_size``) must be multiples of
+        ``config.cell_size``; the weights do not depend on them."""
         height = height or self.config.input_size
         width = width or self.config.input_size
-        self((tf.zeros([1, height, width, 3]), tf.zeros([1, height, width, 1])))
+        cell = self.config.cell_size
+        if height % cell or width % cell:
+            raise ValueError(f"height and width must be multiples of the cell size {cell}, got "
+                             f"{height}×{width}.")
+        if not self.built:
+            self.build(((None, height, width, 3), (None, height, width, 1)))
         return self
 
     def get_config(self):
