@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from crainpaint.models import Generator, GeneratorConfig
+from crainpaint.models import Generator, GeneratorConfig, build_generator_with_weights
 
 WEIGHTS_NAME = "generator.npz"
 METADATA_NAME = "generator.json"
@@ -149,8 +149,10 @@ def load_generator_weights(directory):
     """A built ``Generator`` with the weights of ``directory`` (see ``save_generator_weights``);
     its ``pretrained_metadata`` is the folder's ``generator.json``."""
     metadata = read_metadata(directory)
-    generator = Generator(GeneratorConfig.from_dict(metadata["config"])).build_for_size()
-    assign_weights(generator, directory)
+    # Every variable is created holding its stored value (no random draw to overwrite).
+    with np.load(os.path.join(directory, WEIGHTS_NAME)) as arrays:
+        generator = build_generator_with_weights(GeneratorConfig.from_dict(metadata["config"]),
+                                                 arrays)
     generator.pretrained_metadata = metadata
     return generator
 
