@@ -46,6 +46,6 @@ setup(
         "export": ["tf2onnx", "onnx", "onnxruntime", "ai-edge-litert"],
     },
     entry_points={
-        "console_scripts": ["crainpaint = crainpaint.cli:run"],
+        "console_scripts": ["crainpaint = crainpaint.__main__:main"],
     },
 )

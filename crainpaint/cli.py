@@ -75,6 +75,8 @@ def define_flags(flag_values=None) -> None:
                       "keep (the original HiFill release's masks).", flag_values=flag_values)
     flags.DEFINE_integer("dilate_px", 0, "Grow the hole by this many pixels (covers soft mask "
                          "edges).", lower_bound=0, flag_values=flag_values)
+    flags.DEFINE_bool("verbose", False, "Show TensorFlow's own start-up and log lines (hidden "
+                      "by default unless TF_CPP_MIN_LOG_LEVEL is set).", flag_values=flag_values)
     cra_flags.define_cra_flags(flag_values)
     # Listed by --help with this command's own flags (absl's short help shows only the main
     # module's key flags).

@@ -7,6 +7,11 @@ the function, so it only runs as a script and refuses to be imported.
 """
 
 if __name__ == "__main__":
+    import sys
+
+    from crainpaint import startup
+
+    startup.import_tensorflow_quietly(sys.argv)
     from crainpaint import cli
 
     __doc__ = cli.__doc__  # pylint: disable=redefined-builtin  (absl's --help text)
