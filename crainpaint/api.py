@@ -1,8 +1,9 @@
 """The inference API: ``crainpaint.inpaint(image, mask, model)`` on numpy arrays.
 
 One traced CRA function per (generator, CRA options, mask kind), with dynamic height and width,
-so a folder of photos of different sizes is traced once. Integer masks are thresholded inside
-the graph by ``imaging.hole_from_mask``, the rule the SavedModel export uses too.
+so a folder of photos of different sizes is traced once. Masks are checked and turned into hole
+maps by ``pixels.validate_mask`` (integer masks by ``pixels.hole_from_mask``, the rule the
+SavedModel export uses too) before any work.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 import tensorflow as tf
 
 from crainpaint import cra
-from crainpaint.imaging import MASK_CONVENTIONS, hole_from_mask
+from crainpaint.image_header import check_pixel_budget
+from crainpaint.pixels import MASK_CONVENTIONS, hole_from_mask, validate_mask
 
 _TRACED = weakref.WeakKeyDictionary()
 
@@ -37,43 +39,33 @@ def _traced_inpaint(generator, config, mask_dtype, convention):
     return per_generator[key]
 
 
-def _as_mask(mask, image_shape):
-    """The mask as a [H, W, C] array the graph accepts (bool for float hole maps)."""
-    mask = np.asarray(mask)
-    if mask.ndim == 2:
-        mask = mask[..., np.newaxis]
-    if mask.ndim != 3 or mask.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"mask must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4], got shape "
-                         f"{mask.shape}.")
-    if mask.shape[:2] != image_shape[:2]:
-        raise ValueError(f"mask is {mask.shape[1]}×{mask.shape[0]} but image is "
-                         f"{image_shape[1]}×{image_shape[0]} (width×height); they must match.")
-    if mask.dtype.kind == "f":
-        if mask.shape[-1] != 1:
-            raise ValueError("A float mask is a hole map and must have one channel, got "
-                             f"{mask.shape[-1]}.")
-        return mask > 0.5
-    if mask.dtype not in (np.uint8, np.uint16, np.bool_):
-        raise ValueError(f"mask must be uint8, uint16, bool or a float hole map, got "
-                         f"{mask.dtype}.")
-    return mask
+def _as_mask(mask, image_shape, convention):
+    """The mask as a bool hole map [H, W, 1], by the rules of ``pixels.validate_mask``."""
+    return validate_mask(mask, image_shape, convention)
 
 
 def inpaint(image, mask, model=None, *, mask_convention="white_hole", config=None,
-            geometry=None, feather_px=None, hole_threshold=None, seam=None):
+            geometry=None, feather_px=None, hole_threshold=None, seam=None, max_pixels=None):
     """Fills the hole of ``image`` with the generator and CRA (Sec. 3.1).
 
     Args:
         image: RGB array [H, W, 3], uint8 or uint16 (16-bit photos are inpainted at 8-bit
             precision inside the hole; outside it every sample is kept).
-        mask: the image's size; a float hole map (> 0.5 = hole), a bool hole map, or a
-            uint8/uint16 gray, RGB or RGBA mask read with ``mask_convention`` (white = hole by
-            default), thresholded at half range.
+        mask: the image's size; a float hole map [H, W(, 1)] (> 0.5 = hole; NaN refused), a
+            bool hole map (True = hole; several channels must agree), or a uint8/uint16 gray,
+            RGB or RGBA mask read with ``mask_convention`` (white = hole by default),
+            thresholded at half range. An integer mask of only 0 and 1 is read as black and
+            white (1 = white) with a ``crainpaint.pixels.MaskWarning``; an RGBA mask of one flat
+            colour is read from its alpha (opaque = hole); a mask with no hole, or with nothing
+            but hole, warns too (see ``crainpaint.pixels.validate_mask``).
         model: a ``crainpaint.models.Generator``; the bundled one when None.
         config: a ``crainpaint.cra.CRAConfig`` (default: ``CRAConfig()``; the paper's
             pipeline: ``CRAConfig.paper()``).
         geometry / feather_px / hole_threshold / seam: when given, replace that field of
             ``config`` (see ``crainpaint.cra.CRAConfig``).
+        max_pixels: the pixel budget (height × width), checked before any work; None: the
+            ``CRAINPAINT_MAX_PIXELS`` environment variable or
+            ``crainpaint.image_header.DEFAULT_MAX_PIXELS``; 0: no limit (docs/limits.md).
     Returns:
         An array of the image's shape and dtype; pixels outside the hole are the input's.
     """
@@ -87,7 +79,8 @@ def inpaint(image, mask, model=None, *, mask_convention="white_hole", config=Non
     if mask_convention not in MASK_CONVENTIONS:
         raise ValueError(f"mask_convention must be one of {MASK_CONVENTIONS}, got "
                          f"{mask_convention!r}.")
-    mask = _as_mask(mask, image.shape)
+    check_pixel_budget(image.shape[0], image.shape[1], max_pixels)
+    mask = _as_mask(mask, image.shape, mask_convention)
     if config is None:
         config = cra.CRAConfig()
     if not isinstance(config, cra.CRAConfig):

@@ -20,10 +20,11 @@ import numpy as np
 
 from crainpaint import api
 from crainpaint import imaging
+from crainpaint import pixels
+from crainpaint.image_header import IMAGE_EXTENSIONS
 from crainpaint.cra import CRAConfig
 
 # Files a batch run treats as images (case-insensitive); everything else in the folder is ignored.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 # Shells reserve 126 and above (126 not executable, 127 not found, 128 + n killed by signal n).
 MAX_EXIT_STATUS = 125
 # The conventional exit status after Ctrl-C (128 + SIGINT).
@@ -44,14 +45,14 @@ class InpaintOptions:
         overwrite: replace an existing output file (never an input, whatever this says).
     """
 
-    mask_convention: str = imaging.DEFAULT_MASK_CONVENTION
+    mask_convention: str = pixels.DEFAULT_MASK_CONVENTION
     dilate_px: int = 0
     cra: CRAConfig = CRAConfig()
     overwrite: bool = False
 
     def __post_init__(self):
-        if self.mask_convention not in imaging.MASK_CONVENTIONS:
-            raise ValueError(f"mask_convention must be one of {imaging.MASK_CONVENTIONS}, got "
+        if self.mask_convention not in pixels.MASK_CONVENTIONS:
+            raise ValueError(f"mask_convention must be one of {pixels.MASK_CONVENTIONS}, got "
                              f"{self.mask_convention!r}.")
         if isinstance(self.dilate_px, bool) or not isinstance(self.dilate_px, int) \
                 or self.dilate_px < 0:
@@ -131,10 +132,7 @@ def _check_output_format(output_path: str, image: imaging.ImageData) -> None:
     is imaging's, not a copy of it; without this, an 8K photo would be inpainted first and
     refused afterwards.
     """
-    extension = os.path.splitext(output_path)[1].lower()
-    alpha = None if image.alpha is None else image.alpha[:1, :1]
-    # pylint: disable-next=protected-access
-    imaging._encode(output_path, extension, image.pixels[:1, :1], alpha)
+    imaging.check_encodable(output_path, image.pixels, image.alpha)
 
 
 def read_inputs(image_path, mask_path, output_path,

@@ -29,7 +29,8 @@ from absl import flags
 from crainpaint import api
 from crainpaint import batch
 from crainpaint import cra_flags
-from crainpaint import imaging
+from crainpaint import pixels
+from crainpaint.image_header import IMAGE_EXTENSIONS
 from crainpaint.pretrained import load_pretrained
 
 
@@ -69,8 +70,8 @@ def define_flags(flag_values=None) -> None:
     flags.DEFINE_string("weights", None, "Folder with generator.npz + generator.json (see "
                         "crainpaint.pretrained.save_generator_weights); default: the bundled "
                         "weights.", flag_values=flag_values)
-    flags.DEFINE_enum("mask_convention", imaging.DEFAULT_MASK_CONVENTION,
-                      list(imaging.MASK_CONVENTIONS),
+    flags.DEFINE_enum("mask_convention", pixels.DEFAULT_MASK_CONVENTION,
+                      list(pixels.MASK_CONVENTIONS),
                       "white_hole: white = hole (default); black_hole: black = hole, white = "
                       "keep (the original HiFill release's masks).", flag_values=flag_values)
     flags.DEFINE_integer("dilate_px", 0, "Grow the hole by this many pixels (covers soft mask "
@@ -146,7 +147,7 @@ def _main_folder(flag_values, options: batch.InpaintOptions) -> int:
         _error(str(error))
         return batch.exit_status(1)
     if not items:
-        _error(f"no images ({', '.join(batch.IMAGE_EXTENSIONS)}) in {flag_values.input_dir}.")
+        _error(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {flag_values.input_dir}.")
         return batch.exit_status(1)
     if flag_values.mask_dir is not None:
         for mask in batch.unused_masks(items, flag_values.mask_dir):

@@ -160,7 +160,10 @@ from crainpaint.evaluation.report import (  # noqa: E402
     paired_tables, summarize)
 from crainpaint.evaluation.texture import (  # noqa: E402
     laplacian_swd, texture_energy_ratio, texture_ratio)
-from crainpaint.imaging import MASK_CONVENTIONS, read_image, read_mask, to_uint8  # noqa: E402
+from crainpaint.image_header import IMAGE_EXTENSIONS  # noqa: E402
+from crainpaint.imaging import read_image, read_mask  # noqa: E402
+from crainpaint.pixels import (MASK_CONVENTIONS, from_network_range, to_network_range,  # noqa: E402
+                               to_uint8)
 from data_pipelines.masks import MaskConfig, random_mask  # noqa: E402
 
 METHODS = ("crainpaint", "crainpaint_upsample", "telea", "navier_stokes", "generator_fullres")
@@ -179,7 +182,6 @@ MS_SSIM_POWER_FACTORS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 MS_SSIM_FILTER_SIZE = 11
 # Seed of laplacian_swd's patch positions and projection directions, the same for every sample.
 SWD_SEED = 0
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 DEFAULT_IMAGES_DIR = os.path.join("~", ".cache", "crainpaint", "data", "photos", "validation")
 
 
@@ -413,7 +415,7 @@ class InceptionStatistics:
         """(pool features [2048], logits [1000]) of one uint8 RGB image, float64."""
         resized = tf.image.resize(tf.cast(image, tf.float32)[tf.newaxis],
                                   [self.INPUT_SIZE, self.INPUT_SIZE], "bilinear", antialias=True)
-        pool = self.pool_model(resized / 127.5 - 1.0, training=False)
+        pool = self.pool_model(to_network_range(resized), training=False)
         pool = np.asarray(pool, np.float64)[0]
         return pool, pool @ self.kernel + self.bias
 
@@ -485,14 +487,14 @@ def _generator_fullres_fill(generator):
                                   tf.TensorSpec([1, None, None, 1], tf.float32)])
     def run(image, mask):
         _, refined, _ = generator((image, mask), training=False)
-        return to_uint8((tf.cast(refined[0], tf.float32) + 1.0) * 127.5)
+        return to_uint8(from_network_range(refined[0]))
 
     def fill(known, hole):
         height, width = hole.shape
         pad = [(0, -height % cell), (0, -width % cell)]
         image = np.pad(known, pad + [(0, 0)], mode="symmetric")
         mask = np.pad(hole, pad, mode="symmetric").astype(np.float32)
-        output = run(image[np.newaxis].astype(np.float32) / 127.5 - 1.0,
+        output = run(to_network_range(image[np.newaxis]),
                      mask[np.newaxis, ..., np.newaxis])
         return output.numpy()[:height, :width]
     return fill

@@ -67,12 +67,12 @@ from crainpaint.evaluation.attention import attention_statistics  # noqa: E402
 from crainpaint.evaluation.report import json_ready  # noqa: E402
 from crainpaint.evaluation.sheets import comparison_sheet, tint_hole  # noqa: E402
 from crainpaint.evaluation.texture import texture_ratio  # noqa: E402
-from crainpaint.imaging import (MASK_CONVENTIONS, ImageReadError, read_image,  # noqa: E402
-                                read_mask, write_image)
+from crainpaint.image_header import IMAGE_EXTENSIONS  # noqa: E402
+from crainpaint.imaging import ImageReadError, read_image, read_mask, write_image  # noqa: E402
+from crainpaint.pixels import MASK_CONVENTIONS  # noqa: E402
 
 METHODS = ("crainpaint", "telea", "navier_stokes")
 INPAINT_RADIUS = 3
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp")
 RESULT_NAME = "remove_objects.json"
 SHEET_SUFFIX = "_sheet.jpg"
 
