@@ -6,7 +6,10 @@ Images are tiny so the whole file runs in a few seconds.
 """
 
 import os
+import signal
 import struct
+import subprocess
+import sys
 import zlib
 from unittest import mock
 
@@ -400,3 +403,78 @@ class WriteImageTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+# --------------------------------------------------------------------------------------------
+# Partial files: nothing left behind by signals, stale ones removed.
+# --------------------------------------------------------------------------------------------
+
+# Writes an image with fsync made slow, so that the partial file exists when the signal comes.
+_SLOW_WRITER = """
+import os, sys, time
+import numpy as np
+from crainpaint import imaging
+
+real_fsync = os.fsync
+def slow_fsync(descriptor):
+    print("writing", flush=True)
+    time.sleep(60)
+    real_fsync(descriptor)
+os.fsync = slow_fsync
+imaging.write_image(sys.argv[1], np.zeros((4, 5, 3), np.uint8))
+"""
+
+
+class PartialFileTest(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.directory = self.create_tempdir().full_path
+
+    def _stop_while_writing(self, signal_number):
+        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [os.path.dirname(os.path.dirname(os.path.abspath(imaging.__file__)))]
+            + [path for path in environment.get("PYTHONPATH", "").split(os.pathsep) if path])
+        output = os.path.join(self.directory, "out.png")
+        process = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, output],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=environment)
+        try:
+            self.assertEqual(process.stdout.readline().strip(), b"writing")
+            partial = [name for name in os.listdir(self.directory) if name.endswith(".partial")]
+            self.assertLen(partial, 1)
+            self.assertTrue(partial[0].startswith(f".out.png.{process.pid}."))
+            process.send_signal(signal_number)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+            process.stderr.close()
+        return process.returncode
+
+    def test_sigterm_while_writing_leaves_nothing_and_still_ends_the_process(self):
+        self.assertEqual(self._stop_while_writing(signal.SIGTERM), -signal.SIGTERM)
+        self.assertEqual(os.listdir(self.directory), [])
+
+    def test_ctrl_c_while_writing_leaves_nothing(self):
+        # Python's own SIGINT handler raises KeyboardInterrupt where the write is.
+        output = os.path.join(self.directory, "out.png")
+        with mock.patch.object(imaging.os, "fsync", side_effect=KeyboardInterrupt):
+            with self.assertRaises(KeyboardInterrupt):
+                imaging.write_image(output, np.zeros((2, 2, 3), np.uint8))
+        self.assertEqual(os.listdir(self.directory), [])
+
+    def test_next_write_removes_partial_files_of_dead_writers_only(self):
+        finished = subprocess.Popen([sys.executable, "-c", "pass"])
+        finished.wait()  # Its process id now belongs to no running process.
+        dead = os.path.join(self.directory, f".old.png.{finished.pid}.0123456789abcdef.partial")
+        alive = os.path.join(self.directory, f".new.png.{os.getppid()}.0123456789abcdef.partial")
+        unrelated = os.path.join(self.directory, ".notes.partial")
+        for path in (dead, alive, unrelated):
+            _write_bytes(path, b"partial")
+        imaging.write_image(os.path.join(self.directory, "out.png"),
+                            np.zeros((2, 2, 3), np.uint8))
+        self.assertCountEqual(os.listdir(self.directory),
+                              ["out.png", os.path.basename(alive), ".notes.partial"])
