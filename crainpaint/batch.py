@@ -21,7 +21,7 @@ import numpy as np
 from crainpaint import api
 from crainpaint import imaging
 from crainpaint import pixels
-from crainpaint.image_header import IMAGE_EXTENSIONS
+from crainpaint.image_header import IMAGE_EXTENSIONS, max_pixels_setting
 from crainpaint.cra import CRAConfig
 
 # Files a batch run treats as images (case-insensitive); everything else in the folder is ignored.
@@ -43,12 +43,16 @@ class InpaintOptions:
         cra: the `crainpaint.cra.CRAConfig` of the full-resolution pipeline (geometry, hole
             rule, seam, feather, residual aggregation); `CRAConfig.paper()` for the paper's.
         overwrite: replace an existing output file (never an input, whatever this says).
+        max_pixels: the pixel budget (height × width) checked from each file's header before
+            decoding; None: `CRAINPAINT_MAX_PIXELS` or the default; 0: no limit
+            (`crainpaint.image_header`).
     """
 
     mask_convention: str = pixels.DEFAULT_MASK_CONVENTION
     dilate_px: int = 0
     cra: CRAConfig = CRAConfig()
     overwrite: bool = False
+    max_pixels: Optional[int] = None
 
     def __post_init__(self):
         if self.mask_convention not in pixels.MASK_CONVENTIONS:
@@ -57,6 +61,8 @@ class InpaintOptions:
         if isinstance(self.dilate_px, bool) or not isinstance(self.dilate_px, int) \
                 or self.dilate_px < 0:
             raise ValueError(f"dilate_px must be an integer >= 0, got {self.dilate_px!r}.")
+        if self.max_pixels is not None:
+            max_pixels_setting(self.max_pixels)  # Raises for an invalid limit.
         if not isinstance(self.cra, CRAConfig):
             raise TypeError(f"cra must be a crainpaint.cra.CRAConfig (e.g. CRAConfig() or "
                             f"CRAConfig.paper()), got {type(self.cra).__name__}.")
@@ -150,8 +156,9 @@ def read_inputs(image_path, mask_path, output_path,
     image_path, mask_path, output_path = (os.fspath(path) for path in
                                           (image_path, mask_path, output_path))
     check_output_path(output_path, (image_path, mask_path), options.overwrite)
-    image = imaging.read_image(image_path)
-    hole = imaging.read_mask(mask_path, options.mask_convention, options.dilate_px)
+    image = imaging.read_image(image_path, options.max_pixels)
+    hole = imaging.read_mask(mask_path, options.mask_convention, options.dilate_px,
+                             options.max_pixels)
     imaging.check_same_size(image.pixels.shape, hole.shape, image_path, mask_path)
     _check_output_format(output_path, image)
     return LoadedInputs(image=image, hole=hole, image_path=image_path, mask_path=mask_path,
@@ -172,7 +179,8 @@ def inpaint_loaded(inputs: LoadedInputs, model, options: InpaintOptions = Inpain
     if os.path.splitext(inputs.output_path)[1].lower() in _LOSSY_EXTENSIONS:
         notes.append(f"{inputs.output_path} is JPEG, which is lossy: pixels outside the hole "
                      "will not be exact copies (use .png for that)")
-    filled = api.inpaint(inputs.image.pixels, inputs.hole, model, config=options.cra)
+    filled = api.inpaint(inputs.image.pixels, inputs.hole, model, config=options.cra,
+                         max_pixels=options.max_pixels)
     imaging.write_image(inputs.output_path, filled, inputs.image.alpha,
                         forbidden_paths=(inputs.image_path, inputs.mask_path))
     return FileResult(output_path=inputs.output_path, hole_fraction=hole_fraction,

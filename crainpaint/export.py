@@ -47,13 +47,13 @@ import keras
 import tensorflow as tf
 
 from crainpaint.cra import CRAConfig, inpaint_image
-from crainpaint.image_header import declared_size
+from crainpaint.image_header import DEFAULT_MAX_PIXELS, declared_size
 from crainpaint.pixels import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, from_network_range,
                                hole_from_mask, to_network_range, to_uint8)
 
-# Largest photo (height × width) the full-resolution signatures accept; an 8K photo is 33.2 MP.
-# The pipeline keeps a few float32 copies of the photo, so 100 MP needs several GiB of memory.
-MAX_PIXELS = 100_000_000
+# Largest photo (height × width) the full-resolution signatures accept: the pixel budget of
+# every entry point (docs/limits.md); an 8K photo is 33.2 MP.
+MAX_PIXELS = DEFAULT_MAX_PIXELS
 
 SERVING_SIGNATURE = "serving_default"
 BYTES_SIGNATURE = "inpaint_bytes"

@@ -30,7 +30,7 @@ from crainpaint import api
 from crainpaint import batch
 from crainpaint import cra_flags
 from crainpaint import pixels
-from crainpaint.image_header import IMAGE_EXTENSIONS
+from crainpaint.image_header import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS
 from crainpaint.pretrained import load_pretrained
 
 
@@ -82,6 +82,11 @@ def define_flags(flag_values=None) -> None:
     flags.adopt_module_key_flags(cra_flags, flag_values=flag_values)
     flags.DEFINE_bool("overwrite", False, "Replace existing output files (never an input).",
                       flag_values=flag_values)
+    flags.DEFINE_integer("max_pixels", None, "Largest photo (height x width) to read, checked "
+                         "from the file header before decoding; 0 = no limit; default: "
+                         f"$CRAINPAINT_MAX_PIXELS or {DEFAULT_MAX_PIXELS:,} (docs/limits.md).",
+                         lower_bound=0,
+                         flag_values=flag_values)
 
 
 def _check_flag_combination(flag_values) -> None:
@@ -179,7 +184,8 @@ def main(argv) -> int:
         # before any file is read or weights are loaded.
         options = batch.InpaintOptions(
             mask_convention=flag_values.mask_convention, dilate_px=flag_values.dilate_px,
-            cra=cra_flags.cra_config_from_flags(flag_values), overwrite=flag_values.overwrite)
+            cra=cra_flags.cra_config_from_flags(flag_values), overwrite=flag_values.overwrite,
+            max_pixels=flag_values.max_pixels)
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     try:
