@@ -21,10 +21,9 @@ import numpy as np
 from crainpaint import api
 from crainpaint import imaging
 from crainpaint import pixels
-from crainpaint.image_header import IMAGE_EXTENSIONS, max_pixels_setting
 from crainpaint.cra import CRAConfig
+from crainpaint.image_header import IMAGE_EXTENSIONS, max_pixels_setting
 
-# Files a batch run treats as images (case-insensitive); everything else in the folder is ignored.
 # Shells reserve 126 and above (126 not executable, 127 not found, 128 + n killed by signal n).
 MAX_EXIT_STATUS = 125
 # The conventional exit status after Ctrl-C (128 + SIGINT).

@@ -282,7 +282,7 @@ def validate_mask(mask, image_shape=None, convention: str = DEFAULT_MASK_CONVENT
         raise ValueError(f"{name} must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4], got shape "
                          f"{mask.shape}.")
     if image_shape is not None and mask.shape[:2] != tuple(image_shape[:2]):
-        raise ValueError(f"{name} is {mask.shape[1]}×{mask.shape[0]} but the image is "
+        raise ValueError(f"{name} is {mask.shape[1]}×{mask.shape[0]} but image is "
                          f"{image_shape[1]}×{image_shape[0]} (width×height); they must match.")
     if mask.dtype.kind == "f":
         if mask.shape[-1] != 1:

@@ -4,6 +4,9 @@ Expected values are computed by hand or by an independent numpy expression, neve
 under test.
 """
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -246,7 +249,7 @@ class ValidateMaskTest(tf.test.TestCase):
         self.assertEqual(messages, [])
 
     def test_refuses_mask_of_other_size_or_kind(self):
-        with self.assertRaisesRegex(ValueError, "mask is 3×2 but the image is 4×2"):
+        with self.assertRaisesRegex(ValueError, "mask is 3×2 but image is 4×2"):
             pixels.validate_mask(np.zeros((2, 3), np.uint8), (2, 4, 3))
         with self.assertRaisesRegex(ValueError, "must be uint8, uint16, bool"):
             pixels.validate_mask(np.zeros((2, 2), np.int32))
@@ -279,3 +282,27 @@ class NetworkRangeTest(tf.test.TestCase):
         restored = pixels.from_network_range(tf.cast(scaled, tf.bfloat16))
         self.assertEqual(restored.dtype, tf.float32)
         self.assertAllClose(restored, np.arange(256), atol=1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The graph modules need no image codec.
+# --------------------------------------------------------------------------------------------
+
+
+class NoOpenCVTest(tf.test.TestCase):
+    def test_cra_api_export_and_imaging_import_without_opencv(self):
+        # Keras imports OpenCV on its own when it is installed (and shrugs when it is not), so
+        # "cv2 not in sys.modules" cannot hold; making `import cv2` fail shows that no module of
+        # ours needs it at import time.
+        script = ("import sys\n"
+                  "sys.modules['cv2'] = None\n"
+                  "import crainpaint.cra, crainpaint.api, crainpaint.export, crainpaint.imaging\n"
+                  "import crainpaint.batch, crainpaint.image_header, crainpaint.exif\n")
+        repository = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [repository] + [path for path in environment.get("PYTHONPATH", "").split(os.pathsep)
+                            if path])
+        completed = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                                   text=True, env=environment, timeout=300)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
