@@ -21,10 +21,10 @@ import numpy as np
 
 from crainpaint import imaging
 from crainpaint import pipeline
+from crainpaint import pixels
 from crainpaint.cra import CRAConfig
+from crainpaint.image_header import IMAGE_EXTENSIONS, max_pixels_setting
 
-# Files a batch run treats as images (case-insensitive); everything else in the folder is ignored.
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 # Shells reserve 126 and above (126 not executable, 127 not found, 128 + n killed by signal n).
 MAX_EXIT_STATUS = 125
 # The conventional exit status after Ctrl-C (128 + SIGINT).
@@ -43,20 +43,26 @@ class InpaintOptions:
         cra: the `crainpaint.cra.CRAConfig` of the full-resolution pipeline (geometry, hole
             rule, seam, feather, residual aggregation); `CRAConfig.paper()` for the paper's.
         overwrite: replace an existing output file (never an input, whatever this says).
+        max_pixels: the pixel budget (height × width) checked from each file's header before
+            decoding; None: `CRAINPAINT_MAX_PIXELS` or the default; 0: no limit
+            (`crainpaint.image_header`).
     """
 
-    mask_convention: str = imaging.DEFAULT_MASK_CONVENTION
+    mask_convention: str = pixels.DEFAULT_MASK_CONVENTION
     dilate_px: int = 0
     cra: CRAConfig = CRAConfig()
     overwrite: bool = False
+    max_pixels: Optional[int] = None
 
     def __post_init__(self):
-        if self.mask_convention not in imaging.MASK_CONVENTIONS:
-            raise ValueError(f"mask_convention must be one of {imaging.MASK_CONVENTIONS}, got "
+        if self.mask_convention not in pixels.MASK_CONVENTIONS:
+            raise ValueError(f"mask_convention must be one of {pixels.MASK_CONVENTIONS}, got "
                              f"{self.mask_convention!r}.")
         if isinstance(self.dilate_px, bool) or not isinstance(self.dilate_px, int) \
                 or self.dilate_px < 0:
             raise ValueError(f"dilate_px must be an integer >= 0, got {self.dilate_px!r}.")
+        if self.max_pixels is not None:
+            max_pixels_setting(self.max_pixels)  # Raises for an invalid limit.
         if not isinstance(self.cra, CRAConfig):
             raise TypeError(f"cra must be a crainpaint.cra.CRAConfig (e.g. CRAConfig() or "
                             f"CRAConfig.paper()), got {type(self.cra).__name__}.")
@@ -162,10 +168,7 @@ def _check_output_format(output_path: str, image: imaging.ImageData) -> None:
     is imaging's, not a copy of it; without this, an 8K photo would be inpainted first and
     refused afterwards.
     """
-    extension = os.path.splitext(output_path)[1].lower()
-    alpha = None if image.alpha is None else image.alpha[:1, :1]
-    # pylint: disable-next=protected-access
-    imaging._encode(output_path, extension, image.pixels[:1, :1], alpha)
+    imaging.check_encodable(output_path, image.pixels, image.alpha)
 
 
 def read_inputs(image_path, mask_path, output_path,
@@ -183,8 +186,9 @@ def read_inputs(image_path, mask_path, output_path,
     image_path, mask_path, output_path = (os.fspath(path) for path in
                                           (image_path, mask_path, output_path))
     check_output_path(output_path, (image_path, mask_path), options.overwrite)
-    image = imaging.read_image(image_path)
-    hole = imaging.read_mask(mask_path, options.mask_convention, options.dilate_px)
+    image = imaging.read_image(image_path, options.max_pixels)
+    hole = imaging.read_mask(mask_path, options.mask_convention, options.dilate_px,
+                             options.max_pixels)
     imaging.check_same_size(image.pixels.shape, hole.shape, image_path, mask_path)
     _check_output_format(output_path, image)
     return LoadedInputs(image=image, hole=hole, image_path=image_path, mask_path=mask_path,

@@ -29,8 +29,9 @@ from absl import flags
 
 from crainpaint import batch
 from crainpaint import cra_flags
-from crainpaint import imaging
 from crainpaint import pipeline
+from crainpaint import pixels
+from crainpaint.image_header import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS
 
 
 def _error(message: str) -> None:
@@ -69,12 +70,16 @@ def define_flags(flag_values=None) -> None:
     flags.DEFINE_string("weights", None, "Folder with generator.npz + generator.json (see "
                         "crainpaint.pretrained.save_generator_weights); default: the bundled "
                         "weights.", flag_values=flag_values)
-    flags.DEFINE_enum("mask_convention", imaging.DEFAULT_MASK_CONVENTION,
-                      list(imaging.MASK_CONVENTIONS),
+    flags.DEFINE_enum("mask_convention", pixels.DEFAULT_MASK_CONVENTION,
+                      list(pixels.MASK_CONVENTIONS),
                       "white_hole: white = hole (default); black_hole: black = hole, white = "
                       "keep (the original HiFill release's masks).", flag_values=flag_values)
     flags.DEFINE_integer("dilate_px", 0, "Grow the hole by this many pixels (covers soft mask "
                          "edges).", lower_bound=0, flag_values=flag_values)
+    flags.DEFINE_integer("max_pixels", None, "Largest photo (height x width) to read, checked "
+                         "from the file header before decoding; 0 = no limit; default: "
+                         f"$CRAINPAINT_MAX_PIXELS or {DEFAULT_MAX_PIXELS:,} (docs/limits.md).",
+                         lower_bound=0, flag_values=flag_values)
     flags.DEFINE_bool("verbose", False, "Show TensorFlow's own start-up and log lines (hidden "
                       "by default unless TF_CPP_MIN_LOG_LEVEL is set).", flag_values=flag_values)
     cra_flags.define_cra_flags(flag_values)
@@ -142,7 +147,7 @@ def _main_folder(flag_values, options: batch.InpaintOptions) -> int:
         _error(str(error))
         return batch.exit_status(1)
     if not items:
-        _error(f"no images ({', '.join(batch.IMAGE_EXTENSIONS)}) in {flag_values.input_dir}.")
+        _error(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {flag_values.input_dir}.")
         return batch.exit_status(1)
     if flag_values.mask_dir is not None:
         for mask in batch.unused_masks(items, flag_values.mask_dir):
@@ -174,7 +179,8 @@ def main(argv) -> int:
         # before any file is read or weights are loaded.
         options = batch.InpaintOptions(
             mask_convention=flag_values.mask_convention, dilate_px=flag_values.dilate_px,
-            cra=cra_flags.cra_config_from_flags(flag_values), overwrite=flag_values.overwrite)
+            cra=cra_flags.cra_config_from_flags(flag_values), overwrite=flag_values.overwrite,
+            max_pixels=flag_values.max_pixels)
     except ValueError as error:
         raise app.UsageError(str(error)) from None
     try:

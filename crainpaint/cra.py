@@ -31,7 +31,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from crainpaint.imaging import to_uint8
+from crainpaint.pixels import from_network_range, to_network_range, to_uint8
 from crainpaint.layers.attention import grid_hole_mask, valid_source_mask
 from crainpaint.membrane import boundary_ring, membrane_interpolation
 from crainpaint.residuals import (CellUpsampler, aggregate_residuals, aggregate_top_k,
@@ -394,8 +394,8 @@ def _network_pass(image, hole, generator, config):
 
     # Step 3: the network at low resolution.
     _, refined, scores = generator(
-        (small[tf.newaxis] / 127.5 - 1.0, small_hole[tf.newaxis]), training=False)
-    refined = (tf.cast(refined[0], tf.float32) + 1.0) * 127.5
+        (to_network_range(small[tf.newaxis]), small_hole[tf.newaxis]), training=False)
+    refined = from_network_range(refined[0])
     composite = refined * small_hole + small * (1.0 - small_hole)
     usable = tf.reshape(valid_source_mask(hole_grid), [1, -1])
     weights = tf.gather(tf.cast(scores[0], tf.float32), hole_cells) * usable

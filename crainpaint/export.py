@@ -17,7 +17,7 @@ Signatures (all pure graph ops: no ``tf.py_function``, nothing that needs Python
 time):
 
 * ``serving_default``: ``image`` uint8 [1, H, W, 3] and ``mask`` uint8 [1, H, W, 1] (also
-  [1, H, W, 3|4]; white = hole by default, the rule of ``crainpaint.imaging.hole_from_mask``;
+  [1, H, W, 3|4]; white = hole by default, the rule of ``crainpaint.pixels.hole_from_mask``;
   ``--mask_convention=black_hole`` for the original HiFill masks) → ``inpainted`` uint8
   [1, H, W, 3], rounded and clipped by the library's ``to_uint8``. The inputs are declared
   with unknown rank so that a wrong rank reaches the graph's own check (TF Serving does not
@@ -50,12 +50,13 @@ import tensorflow as tf
 
 from crainpaint.batch import check_output_folder
 from crainpaint.cra import CRAConfig
-from crainpaint.imaging import DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS
+from crainpaint.image_header import DEFAULT_MAX_PIXELS, declared_size
 from crainpaint.pipeline import InpaintPipeline, load_generator
+from crainpaint.pixels import DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS
 
-# Largest photo (height × width) the full-resolution signatures accept; an 8K photo is 33.2 MP.
-# The pipeline keeps a few float32 copies of the photo, so 100 MP needs several GiB of memory.
-MAX_PIXELS = 100_000_000
+# Largest photo (height × width) the full-resolution signatures accept: the pixel budget of
+# every entry point (docs/limits.md); an 8K photo is 33.2 MP.
+MAX_PIXELS = DEFAULT_MAX_PIXELS
 
 SERVING_SIGNATURE = "serving_default"
 BYTES_SIGNATURE = "inpaint_bytes"
@@ -83,7 +84,7 @@ class ExportOptions:
     Attributes:
         max_pixels: largest height × width the full-resolution signatures accept.
         mask_convention: ``"white_hole"`` (the library default) or ``"black_hole"`` (the
-            original HiFill release's masks); see ``crainpaint.imaging.hole_from_mask``.
+            original HiFill release's masks); see ``crainpaint.pixels.hole_from_mask``.
         cra_config: the ``crainpaint.cra.CRAConfig`` of the full-resolution signatures.
     """
 
@@ -105,10 +106,6 @@ class ExportOptions:
     def to_dict(self):
         return {"max_pixels": self.max_pixels, "mask_convention": self.mask_convention,
                 "cra_config": dataclasses.asdict(self.cra_config)}
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 
 # ------------------------------------------------------------------------------------------
@@ -178,38 +175,11 @@ def _serve_tensors(image, mask, inpaint_pipeline, options):
     return {"inpainted": tf.ensure_shape(inpainted[tf.newaxis], [1, None, None, 3])}
 
 
-def _declared_size(data):
-    """(height, width) int64 from a PNG's IHDR or a JPEG's SOF, else (1, 1) (checked later).
-
-    Lets the size limit reject a decompression bomb before the decoder allocates it.
-    """
-    length = tf.strings.length(data)
-    is_png = tf.logical_and(length >= 24, tf.equal(tf.strings.substr(data, 0, 8),
-                                                   _PNG_SIGNATURE))
-    is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), _JPEG_SIGNATURE)
-
-    def png_size():
-        header = tf.cast(tf.io.decode_raw(tf.strings.substr(data, 16, 8), tf.uint8), tf.int64)
-        weights = tf.constant([1 << 24, 1 << 16, 1 << 8, 1], tf.int64)
-        width = tf.reduce_sum(header[:4] * weights)
-        height = tf.reduce_sum(header[4:] * weights)
-        return tf.stack([height, width])
-
-    def jpeg_size():
-        return tf.image.extract_jpeg_shape(data, output_type=tf.int64)[:2]
-
-    def unknown_size():
-        return tf.ones([2], tf.int64)
-
-    return tf.cond(is_png, png_size,
-                   lambda: tf.cond(is_jpeg, jpeg_size, unknown_size))
-
-
 def _decode_pair(image_data, mask_data, max_pixels):
     """Encoded image and mask → uint8 image [H, W, 3] and mask [H, W, 1|3|4]."""
     declared_checks = []
     for data in (image_data, mask_data):
-        size = _declared_size(data)
+        size = declared_size(data)
         declared_checks.append(_size_check(size[0], size[1], max_pixels))
     with tf.control_dependencies(declared_checks):
         # channels=3 turns gray into RGB and drops alpha, as crainpaint.imaging.read_image does.

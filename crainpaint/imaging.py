@@ -1,55 +1,53 @@
-"""Image and mask conversion rules shared by the CLI, the library and the SavedModel export.
+"""Image files: reading photos and masks, writing results atomically.
 
-Everything that turns files into arrays, masks into hole maps, or network outputs back into
-pixels lives here, so that every entry point applies the same rules:
+Every entry point (library, command line, batch runner, app, evaluation) reads and writes files
+through here, so that they all apply the same rules:
 
-* Masks: `hole_from_mask` is written with TensorFlow ops only, so the exported SavedModel and
-  the Python library threshold masks identically. Two conventions exist: crainpaint's default
-  `"white_hole"` (white pixels are the hole to fill) and `"black_hole"`, the convention of the
-  original HiFill release (white pixels are kept, black ones are filled).
-* Pixels: `to_uint8` / `to_uint16` round and clip before casting, because `tf.cast` from float
-  to an unsigned integer wraps around (-3.7 -> 253, 300 -> 44) and truncates (0.6 -> 0).
-* Files: `read_image` / `read_mask` decode with OpenCV, honour the EXIF orientation, keep
-  16-bit samples and the alpha channel, and return RGB (OpenCV itself works in BGR).
-  `write_image` writes atomically and refuses to overwrite its inputs.
+* `read_image` / `read_mask` first read the size the file header declares and refuse a photo
+  over the pixel budget (`crainpaint.image_header`) before anything is decoded; then they
+  decode with OpenCV, honour the EXIF orientation (`crainpaint.exif`), keep 16-bit samples and
+  the alpha channel, and return RGB (OpenCV itself works in BGR). Masks follow the rules of
+  `crainpaint.pixels` (`hole_from_mask`, `validate_mask`).
+* `write_image` writes atomically and refuses to overwrite its inputs; no partial file is left
+  behind, even when the process is stopped by SIGTERM or SIGINT while writing.
 
-Why not `cv2.IMREAD_COLOR`: it applies the EXIF orientation but reduces every image to 8-bit
-BGR without alpha. `cv2.IMREAD_UNCHANGED` keeps 16 bits and alpha but ignores the orientation of
-JPEG, PNG and WebP files (OpenCV 5.0, measured), so this module reads the orientation tag itself
-(`_exif_orientation`) and applies it. TIFF is the exception: OpenCV's TIFF decoder already orients
-the pixels even with `IMREAD_UNCHANGED`, so the tag must not be applied a second time.
+OpenCV is imported when a file is first read or written, not with this module, so importing
+crainpaint costs no image codec until one is needed.
 """
 
+import contextlib
 import dataclasses
 import os
-import tempfile
+import re
+import secrets
+import signal
+import threading
 from typing import Iterable, Optional, Sequence, Union
 
-import cv2
 import numpy as np
 import tensorflow as tf
 
+from crainpaint import exif
+from crainpaint import image_header
+from crainpaint import pixels as pixel_rules
+
 PathLike = Union[str, os.PathLike]
 
-MASK_CONVENTIONS = ("white_hole", "black_hole")
-DEFAULT_MASK_CONVENTION = "white_hole"
-
 # Write formats by extension: (OpenCV encoder parameters, 16-bit support, alpha support).
+# The parameters are (name of the cv2 constant, value) so that this table needs no OpenCV.
 # WebP quality above 100 selects libwebp's lossless mode.
 _WRITE_FORMATS = {
     ".png": ((), True, True),
-    ".webp": ((cv2.IMWRITE_WEBP_QUALITY, 101), False, True),
+    ".webp": (("IMWRITE_WEBP_QUALITY", 101), False, True),
     ".tif": ((), True, True),
     ".tiff": ((), True, True),
-    ".jpg": ((cv2.IMWRITE_JPEG_QUALITY, 95), False, False),
-    ".jpeg": ((cv2.IMWRITE_JPEG_QUALITY, 95), False, False),
+    ".jpg": (("IMWRITE_JPEG_QUALITY", 95), False, False),
+    ".jpeg": (("IMWRITE_JPEG_QUALITY", 95), False, False),
 }
 SUPPORTED_OUTPUT_EXTENSIONS = tuple(_WRITE_FORMATS)
 
 # libwebp stores each side in 14 bits; OpenCV reports a bare encoder failure beyond that.
 _WEBP_MAX_SIDE = 16383
-
-_EXIF_ORIENTATION_TAG = 0x0112
 
 
 class ImageReadError(ValueError):
@@ -74,285 +72,20 @@ class ImageData:
 
 
 # --------------------------------------------------------------------------------------------
-# Masks and pixel values: pure TensorFlow, usable inside tf.function and SavedModel graphs.
-# --------------------------------------------------------------------------------------------
-
-
-def _check_convention(convention: str) -> None:
-    if convention not in MASK_CONVENTIONS:
-        raise ValueError(
-            f"Unknown mask convention {convention!r}; expected one of {MASK_CONVENTIONS}: "
-            "'white_hole' (white = hole, crainpaint's default) or 'black_hole' "
-            "(white = keep, the original HiFill release)."
-        )
-
-
-def hole_from_mask(mask, convention: str = DEFAULT_MASK_CONVENTION) -> tf.Tensor:
-    """Converts a mask image into a binary hole map.
-
-    A pixel is "white" when the mean of its colour channels is at least half the dtype's range:
-    uint8 values >= 128, uint16 values >= 32768. Channels are read as gray (C = 1), colour
-    (C = 3, any channel order since only the mean counts) or colour plus alpha (C = 4; the alpha
-    channel is ignored, so a transparent white pixel is still white). Boolean masks count True as
-    full white and False as black (for C = 3 that makes a pixel white when at least two of its
-    channels are True). The mean is compared exactly, as an integer channel sum against
-    threshold × channels.
-
-    Only TensorFlow ops are used, so this works eagerly, inside a `tf.function` and in an
-    exported SavedModel, with dynamic batch, height, width and even channel count.
-
-    Args:
-        mask: Tensor or array of shape [..., height, width, channels] (rank >= 3), dtype uint8,
-            uint16 or bool, with channels in {1, 3, 4}.
-        convention: "white_hole" (white = hole, the default) or "black_hole" (white = keep,
-            black = hole, the convention of the original HiFill release).
-
-    Returns:
-        A float32 tensor of shape [..., height, width, 1]: 1.0 where the pixel is a hole to fill,
-        0.0 where it is kept.
-
-    Raises:
-        ValueError: For an unknown convention, a rank below 3 or a static channel count outside
-            {1, 3, 4}.
-        TypeError: For a dtype other than uint8, uint16 or bool.
-        tf.errors.InvalidArgumentError: When the channel count is only known at run time and is
-            not in {1, 3, 4}.
-    """
-    _check_convention(convention)
-    mask = tf.convert_to_tensor(mask)
-    if mask.dtype == tf.uint8 or mask.dtype == tf.bool:
-        threshold = 128
-    elif mask.dtype == tf.uint16:
-        threshold = 32768
-    else:
-        raise TypeError(
-            f"Mask dtype must be uint8, uint16 or bool, got {mask.dtype.name}; convert "
-            "probability maps with `mask >= 0.5` first."
-        )
-    if mask.shape.rank is not None and mask.shape.rank < 3:
-        raise ValueError(
-            f"Mask must have shape [..., height, width, channels], got shape {mask.shape}; "
-            "add a trailing channel axis for a 2-D mask."
-        )
-
-    static_channels = mask.shape[-1] if mask.shape.rank is not None else None
-    if static_channels is not None:
-        if static_channels not in (1, 3, 4):
-            raise ValueError(
-                f"Mask must have 1 (gray), 3 (RGB) or 4 (RGBA) channels, got {static_channels}."
-            )
-        # Python ints keep the static shape of the result.
-        colour_channels = min(static_channels, 3)
-        colour = mask[..., :colour_channels]
-    else:
-        channels = tf.shape(mask)[-1]
-        check = tf.debugging.Assert(
-            tf.reduce_any(tf.equal(channels, [1, 3, 4])),
-            ["Mask must have 1 (gray), 3 (RGB) or 4 (RGBA) channels, got", channels],
-        )
-        with tf.control_dependencies([check]):
-            # 1 -> 1, 3 -> 3, 4 -> 3: drops the alpha channel of RGBA masks.
-            colour_channels = tf.minimum(channels, 3)
-        colour = mask[..., :colour_channels]
-
-    levels = tf.cast(colour, tf.int32)
-    if mask.dtype == tf.bool:
-        levels = levels * 255
-    # int32 holds 3 × 65535 without overflow; comparing sums avoids rounding a float mean.
-    channel_sum = tf.reduce_sum(levels, axis=-1, keepdims=True)
-    is_white = channel_sum >= threshold * colour_channels
-    is_hole = is_white if convention == "white_hole" else tf.logical_not(is_white)
-    return tf.cast(is_hole, tf.float32)
-
-
-def _round_clip_cast(values, maximum: float, dtype: tf.DType) -> tf.Tensor:
-    values = tf.convert_to_tensor(values)
-    if values.dtype not in (tf.float32, tf.float64):
-        # float16 cannot hold 65535 and bfloat16 rounds it to 65536, which would wrap to 0.
-        values = tf.cast(values, tf.float32)
-    # The cast of NaN to an integer is undefined; a black pixel is the predictable choice.
-    values = tf.where(tf.math.is_nan(values), tf.zeros_like(values), values)
-    # tf.cast alone wraps out-of-range values and truncates fractions: round and clip first.
-    return tf.cast(tf.clip_by_value(tf.round(values), 0.0, maximum), dtype)
-
-
-def to_uint8(values) -> tf.Tensor:
-    """Converts pixel values on the 0..255 scale to uint8 by rounding and clipping.
-
-    Rounding is half to even (`tf.round`): 0.5 -> 0, 1.5 -> 2. NaN becomes 0.
-
-    Args:
-        values: Float tensor or array on the 0..255 scale, any shape.
-
-    Returns:
-        A uint8 tensor of the same shape.
-    """
-    return _round_clip_cast(values, 255.0, tf.uint8)
-
-
-def to_uint16(values) -> tf.Tensor:
-    """Converts pixel values on the 0..65535 scale to uint16 by rounding and clipping.
-
-    Rounding is half to even (`tf.round`). NaN becomes 0.
-
-    Args:
-        values: Float tensor or array on the 0..65535 scale, any shape.
-
-    Returns:
-        A uint16 tensor of the same shape.
-    """
-    return _round_clip_cast(values, 65535.0, tf.uint16)
-
-
-# --------------------------------------------------------------------------------------------
-# EXIF orientation.
-# --------------------------------------------------------------------------------------------
-
-
-def _tiff_orientation(tiff: bytes) -> int:
-    """Reads the Orientation tag from the first IFD of a TIFF-structured EXIF block.
-
-    Malformed or missing data gives 1 (upright), as image viewers do.
-    """
-    if len(tiff) < 8:
-        return 1
-    if tiff[:2] == b"II":
-        byte_order = "little"
-    elif tiff[:2] == b"MM":
-        byte_order = "big"
-    else:
-        return 1
-
-    def read_unsigned(offset: int, size: int) -> int:
-        return int.from_bytes(tiff[offset : offset + size], byte_order)
-
-    if read_unsigned(2, 2) != 42:
-        return 1
-    directory = read_unsigned(4, 4)
-    if directory + 2 > len(tiff):
-        return 1
-    for index in range(read_unsigned(directory, 2)):
-        entry = directory + 2 + 12 * index
-        if entry + 12 > len(tiff):
-            break
-        if read_unsigned(entry, 2) != _EXIF_ORIENTATION_TAG:
-            continue
-        field_type = read_unsigned(entry + 2, 2)
-        # The tag is specified as SHORT (3); some writers use LONG (4). Both fit in the entry.
-        if field_type == 3:
-            value = read_unsigned(entry + 8, 2)
-        elif field_type == 4:
-            value = read_unsigned(entry + 8, 4)
-        else:
-            return 1
-        return value if 1 <= value <= 8 else 1
-    return 1
-
-
-def _jpeg_exif(data: bytes) -> Optional[bytes]:
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            return None  # Lost the segment structure; treat as no EXIF.
-        marker = data[position + 1]
-        if marker == 0xFF:  # Fill byte before a marker.
-            position += 1
-            continue
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # Markers without a length.
-            position += 2
-            continue
-        if marker in (0xD9, 0xDA):  # Metadata segments all come before the scan.
-            return None
-        length = int.from_bytes(data[position + 2 : position + 4], "big")
-        if length < 2:
-            return None
-        segment = data[position + 4 : position + 2 + length]
-        if marker == 0xE1 and segment.startswith(b"Exif\x00\x00"):
-            return segment[6:]
-        position += 2 + length
-    return None
-
-
-def _png_exif(data: bytes) -> Optional[bytes]:
-    # OpenCV honours eXIf after IDAT too (measured), so every chunk is scanned.
-    position = 8
-    while position + 8 <= len(data):
-        length = int.from_bytes(data[position : position + 4], "big")
-        kind = data[position + 4 : position + 8]
-        if kind == b"eXIf":
-            return data[position + 8 : position + 8 + length]
-        if kind == b"IEND":
-            return None
-        position += 12 + length
-    return None
-
-
-def _webp_exif(data: bytes) -> Optional[bytes]:
-    position = 12
-    while position + 8 <= len(data):
-        kind = data[position : position + 4]
-        length = int.from_bytes(data[position + 4 : position + 8], "little")
-        if kind == b"EXIF":
-            payload = data[position + 8 : position + 8 + length]
-            # Some writers keep the JPEG APP1 prefix inside the WebP chunk.
-            if payload.startswith(b"Exif\x00\x00"):
-                payload = payload[6:]
-            return payload
-        position += 8 + length + (length & 1)  # Chunks are padded to an even size.
-    return None
-
-
-def _exif_orientation(data: bytes) -> int:
-    """Returns the EXIF orientation (1..8) that `cv2.IMREAD_UNCHANGED` leaves unapplied.
-
-    Args:
-        data: The whole encoded file.
-
-    Returns:
-        The orientation for JPEG, PNG and WebP files with an EXIF block, else 1. TIFF files give
-        1 because OpenCV's TIFF decoder orients them already.
-    """
-    if data[:2] == b"\xff\xd8":
-        exif = _jpeg_exif(data)
-    elif data[:8] == b"\x89PNG\r\n\x1a\n":
-        exif = _png_exif(data)
-    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        exif = _webp_exif(data)
-    else:
-        exif = None
-    return _tiff_orientation(exif) if exif else 1
-
-
-def _apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
-    """Turns stored pixels upright for an EXIF orientation (same result as cv2.IMREAD_COLOR)."""
-    if orientation >= 5:
-        # Orientations 5..8 store the picture transposed; swapaxes keeps any channel axis.
-        array = np.swapaxes(array, 0, 1)
-    flips = {
-        1: (False, False),
-        2: (False, True),
-        3: (True, True),
-        4: (True, False),
-        5: (False, False),
-        6: (False, True),
-        7: (True, True),
-        8: (True, False),
-    }
-    flip_rows, flip_columns = flips[orientation]
-    if flip_rows:
-        array = array[::-1]
-    if flip_columns:
-        array = array[:, ::-1]
-    return np.ascontiguousarray(array)
-
-
-# --------------------------------------------------------------------------------------------
 # Reading.
 # --------------------------------------------------------------------------------------------
 
 
-def _decode_upright(path: PathLike) -> np.ndarray:
+def _opencv():
+    """OpenCV, imported on first use so that importing crainpaint does not load it."""
+    import cv2  # pylint: disable=import-outside-toplevel
+    return cv2
+
+
+def _decode_upright(path: PathLike, max_pixels: Optional[int], what: str) -> np.ndarray:
     """Decodes a file with all its channels and bits, EXIF orientation applied.
+
+    The size its header declares is checked against the pixel budget first.
 
     Returns:
         uint8 or uint16 array, [height, width] or [height, width, channels] in OpenCV's order
@@ -363,52 +96,64 @@ def _decode_upright(path: PathLike) -> np.ndarray:
         with open(path_text, "rb") as file:
             data = file.read()
     except FileNotFoundError:
-        raise ImageReadError(f"Cannot read image {path_text}: no such file.") from None
+        raise ImageReadError(f"Cannot read {what} {path_text}: no such file.") from None
     except IsADirectoryError:
-        raise ImageReadError(f"Cannot read image {path_text}: it is a directory.") from None
+        raise ImageReadError(f"Cannot read {what} {path_text}: it is a directory.") from None
     except OSError as error:
-        raise ImageReadError(f"Cannot read image {path_text}: {error.strerror or error}.") from None
+        raise ImageReadError(
+            f"Cannot read {what} {path_text}: {error.strerror or error}.") from None
     if not data:
-        raise ImageReadError(f"Cannot read image {path_text}: the file is empty.")
+        raise ImageReadError(f"Cannot read {what} {path_text}: the file is empty.")
+    try:
+        height, width = image_header.image_size(data)
+    except image_header.ImageHeaderError as error:
+        raise ImageReadError(
+            f"Cannot read {what} {path_text}: {error} (crainpaint reads "
+            f"{', '.join(image_header.FORMATS)}).") from None
+    image_header.check_pixel_budget(height, width, max_pixels, f"{what} {path_text}")
 
+    cv2 = _opencv()
     try:
         array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error as error:
-        raise ImageReadError(f"Cannot decode image {path_text}: {error}") from None
+        raise ImageReadError(f"Cannot decode {what} {path_text}: {error}") from None
     if array is None or array.size == 0:
         raise ImageReadError(
-            f"Cannot decode image {path_text}: the file is corrupt, truncated or not an image "
-            "format OpenCV reads (PNG, JPEG, WebP, TIFF, BMP, ...)."
-        )
+            f"Cannot decode {what} {path_text}: the file is corrupt, truncated or of a kind "
+            "OpenCV does not decode.")
     if array.dtype not in (np.uint8, np.uint16):
         raise ImageReadError(
-            f"Cannot use image {path_text}: its samples are {array.dtype}; only 8-bit and "
+            f"Cannot use {what} {path_text}: its samples are {array.dtype}; only 8-bit and "
             "16-bit integer images are supported."
         )
     if array.ndim == 3 and array.shape[2] not in (1, 2, 3, 4):
         raise ImageReadError(
-            f"Cannot use image {path_text}: it has {array.shape[2]} channels; expected gray, "
+            f"Cannot use {what} {path_text}: it has {array.shape[2]} channels; expected gray, "
             "gray+alpha, RGB or RGBA."
         )
-    return _apply_orientation(array, _exif_orientation(data))
+    return exif.apply_orientation(array, exif.exif_orientation(data))
 
 
-def read_image(path: PathLike) -> ImageData:
+def read_image(path: PathLike, max_pixels: Optional[int] = None) -> ImageData:
     """Reads an image file as upright RGB, keeping 16-bit samples and the alpha channel.
 
     Args:
-        path: Any format OpenCV decodes (PNG, JPEG, WebP, TIFF, BMP, ...), 8 or 16 bits per
-            sample, gray, gray+alpha, RGB or RGBA.
+        path: PNG, JPEG, WebP, TIFF, BMP or GIF (first frame), 8 or 16 bits per sample, gray,
+            gray+alpha, RGB or RGBA.
+        max_pixels: The pixel budget (height × width), checked from the file header before
+            decoding; None: `CRAINPAINT_MAX_PIXELS` or `image_header.DEFAULT_MAX_PIXELS`;
+            0: no limit.
 
     Returns:
         An `ImageData` whose `pixels` are [height, width, 3] RGB (gray files are expanded to
         three channels), with the EXIF orientation applied.
 
     Raises:
-        ImageReadError: The file is missing, unreadable, corrupt or not 8/16-bit; the message
-            names the path and the reason.
+        ImageReadError: The file is missing, unreadable, corrupt, of another format or not
+            8/16-bit; the message names the path and the reason.
+        image_header.ImageTooLargeError: The header declares more pixels than `max_pixels`.
     """
-    array = _decode_upright(path)
+    array = _decode_upright(path, max_pixels, "image")
     alpha = None
     if array.ndim == 2:
         gray = array
@@ -429,17 +174,24 @@ def read_image(path: PathLike) -> ImageData:
 
 
 def read_mask(
-    path: PathLike, convention: str = DEFAULT_MASK_CONVENTION, dilate_px: int = 0
+    path: PathLike,
+    convention: str = pixel_rules.DEFAULT_MASK_CONVENTION,
+    dilate_px: int = 0,
+    max_pixels: Optional[int] = None,
 ) -> np.ndarray:
-    """Reads a mask file as a hole map, by the same rule as `hole_from_mask`.
+    """Reads a mask file as a hole map, by the rules of `pixels.hole_from_mask`.
 
     Args:
-        path: Gray, RGB or RGBA mask, 8 or 16 bits per sample, any format OpenCV decodes. The
-            EXIF orientation is applied as for `read_image`, so a mask saved by the same camera
-            app as its photo lines up with it. Alpha is ignored.
+        path: Gray, RGB or RGBA mask, 8 or 16 bits per sample, any format `read_image` reads.
+            The EXIF orientation is applied as for `read_image`, so a mask saved by the same
+            camera app as its photo lines up with it. Alpha is ignored, except in a mask of one
+            flat colour, whose opaque part is the hole (a stroke painted on a transparent
+            layer). A mask holding only the values 0 and 1 is read as black and white, with a
+            `pixels.MaskWarning`.
         convention: "white_hole" (white = hole, the default) or "black_hole" (white = keep).
         dilate_px: Grows the hole by this many pixels in every direction (elliptical kernel of
             size 2 × dilate_px + 1), e.g. to cover the soft edge of a hand-painted mask.
+        max_pixels: The pixel budget, as for `read_image`.
 
     Returns:
         float32 array of shape [height, width, 1] with 1.0 = hole, 0.0 = keep.
@@ -447,24 +199,30 @@ def read_mask(
     Raises:
         ValueError: Unknown convention, or a negative or non-integer `dilate_px`.
         ImageReadError: The file is missing, unreadable, corrupt or not 8/16-bit.
+        image_header.ImageTooLargeError: The header declares more pixels than `max_pixels`.
     """
-    _check_convention(convention)
+    pixel_rules.check_mask_convention(convention)
     if isinstance(dilate_px, bool) or not isinstance(dilate_px, (int, np.integer)):
         raise ValueError(f"dilate_px must be an integer number of pixels, got {dilate_px!r}.")
     if dilate_px < 0:
         raise ValueError(f"dilate_px must be >= 0, got {dilate_px}; masks can only grow.")
 
-    array = _decode_upright(path)
+    array = _decode_upright(path, max_pixels, "mask")
     if array.ndim == 2:
         array = array[..., np.newaxis]
     elif array.shape[2] == 2:
-        array = array[..., :1]  # Gray + alpha: alpha is ignored.
-    # Channel order (BGR vs RGB) does not matter: only the channel mean is used.
-    hole = hole_from_mask(array, convention).numpy()
+        # Gray + alpha: the gray as colour, so the rules for RGBA masks apply.
+        array = array[..., [0, 0, 0, 1]]
+    # Channel order (BGR vs RGB) does not matter: only the channel mean is used. Whether the
+    # mask has a hole at all is for the caller to judge (the inpaint warns).
+    hole = pixel_rules.validate_mask(array, None, convention, name=f"mask {os.fspath(path)}",
+                                     check_content=False)
+    hole = hole.astype(np.float32)
     if dilate_px > 0:
+        cv2 = _opencv()
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate_px + 1,) * 2)
         hole = cv2.dilate(hole[..., 0], kernel)[..., np.newaxis]
-    return hole.astype(np.float32, copy=False)
+    return hole
 
 
 def check_same_size(
@@ -523,20 +281,6 @@ def same_file(first: str, second: str) -> bool:
         return False
 
 
-def _current_umask() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    # Fallback: os.umask can only be read by setting it, so restore it at once.
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return umask
-
-
 def _as_image_array(values) -> np.ndarray:
     if isinstance(values, tf.Tensor):
         values = values.numpy()
@@ -544,7 +288,9 @@ def _as_image_array(values) -> np.ndarray:
 
 
 def _encode(path: str, extension: str, pixels: np.ndarray, alpha: Optional[np.ndarray]) -> bytes:
+    cv2 = _opencv()
     parameters, supports_16_bit, supports_alpha = _WRITE_FORMATS[extension]
+    parameters = [getattr(cv2, name) if isinstance(name, str) else name for name in parameters]
     if pixels.dtype == np.uint16 and not supports_16_bit:
         raise ValueError(
             f"Cannot write {path}: {extension} holds 8-bit samples only and the image is 16-bit; "
@@ -567,12 +313,43 @@ def _encode(path: str, extension: str, pixels: np.ndarray, alpha: Optional[np.nd
     else:
         encoder_input = np.concatenate([pixels[..., ::-1], alpha[..., np.newaxis]], axis=2)
     try:
-        succeeded, buffer = cv2.imencode(extension, encoder_input, list(parameters))
+        succeeded, buffer = cv2.imencode(extension, encoder_input, parameters)
     except cv2.error as error:
         raise ValueError(f"Cannot encode {path} as {extension}: {error}") from None
     if not succeeded:
         raise ValueError(f"Cannot encode {path} as {extension}: the OpenCV encoder failed.")
     return buffer.tobytes()
+
+
+def _output_extension(path_text: str) -> str:
+    """The lower-case extension of an output path; raises unless it is a format we write."""
+    extension = os.path.splitext(path_text)[1].lower()
+    if extension not in _WRITE_FORMATS:
+        raise ValueError(
+            f"Cannot write {path_text}: unsupported extension {extension or '(none)'!r}; "
+            f"supported: {', '.join(SUPPORTED_OUTPUT_EXTENSIONS)}."
+        )
+    return extension
+
+
+def check_encodable(path: PathLike, pixels: np.ndarray, alpha: Optional[np.ndarray]) -> None:
+    """Raises the error `write_image` would raise for the format, before any work is done.
+
+    A 1×1 crop goes through the same encoder, so the rule (16 bits, alpha, extension) and its
+    message are `write_image`'s; e.g. a 16-bit photo bound for .jpg is refused before an 8K
+    inpaint rather than after.
+
+    Args:
+        path: The destination; its extension picks the format.
+        pixels: [height, width, 3] uint8 or uint16, the image to be written.
+        alpha: [height, width] of the same dtype, or None.
+
+    Raises:
+        ValueError: The format cannot hold the data; the message says which format would.
+    """
+    path_text = os.fspath(path)
+    extension = _output_extension(path_text)
+    _encode(path_text, extension, pixels[:1, :1], None if alpha is None else alpha[:1, :1])
 
 
 def write_image(
@@ -592,7 +369,10 @@ def write_image(
 
     The file is encoded in memory, written to a temporary file in the destination directory,
     flushed to disk and renamed over the destination, so readers see either the old file or
-    the complete new one, never a partial write. On any error the temporary file is removed.
+    the complete new one, never a partial write. On any error, and when SIGTERM, SIGINT or
+    SIGHUP stops the process while writing, the temporary file is removed (the signal then
+    takes its course). SIGKILL cannot be caught: the hidden `.<name>.<process id>.<hex>.partial`
+    file it leaves is removed by the next write to the same folder.
 
     Args:
         path: Destination; its parent directories are created if missing.
@@ -607,12 +387,7 @@ def write_image(
         OSError: The file system refused the write (permissions, disk full, ...).
     """
     path_text = os.fspath(path)
-    extension = os.path.splitext(path_text)[1].lower()
-    if extension not in _WRITE_FORMATS:
-        raise ValueError(
-            f"Cannot write {path_text}: unsupported extension {extension or '(none)'!r}; "
-            f"supported: {', '.join(SUPPORTED_OUTPUT_EXTENSIONS)}."
-        )
+    extension = _output_extension(path_text)
     pixels = _as_image_array(pixels)
     if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.shape[0] == 0 or pixels.shape[1] == 0:
         raise ValueError(
@@ -622,7 +397,7 @@ def write_image(
     if pixels.dtype not in (np.uint8, np.uint16):
         raise ValueError(
             f"Cannot write {path_text}: pixels must be uint8 or uint16, got {pixels.dtype}; "
-            "convert float outputs with to_uint8 or to_uint16."
+            "convert float outputs with crainpaint.pixels.to_uint8 or to_uint16."
         )
     if alpha is not None:
         alpha = _as_image_array(alpha)
@@ -645,24 +420,134 @@ def write_image(
 
     directory = os.path.dirname(os.path.abspath(path_text))
     os.makedirs(directory, exist_ok=True)
-    descriptor, temporary_path = tempfile.mkstemp(
-        dir=directory, prefix="." + os.path.basename(path_text) + ".", suffix=extension
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(encoded)
-            file.flush()
-            os.fsync(file.fileno())
-        # mkstemp creates the file 0600; give it the mode a plain open() would have.
-        os.chmod(temporary_path, 0o666 & ~_current_umask())
-        os.replace(temporary_path, path_text)
-    except BaseException:
+    remove_stale_partial_files(directory)
+    with _signals_raise_stop():
+        temporary_path = None
         try:
-            os.unlink(temporary_path)
-        except FileNotFoundError:
-            pass
-        raise
+            temporary_path = _partial_path(directory, os.path.basename(path_text))
+            # Mode 0666 less the umask, as open() gives; O_EXCL never reuses an existing file.
+            descriptor = os.open(temporary_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(encoded)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary_path, path_text)
+        except BaseException:
+            if temporary_path is not None:
+                try:
+                    os.unlink(temporary_path)
+                except FileNotFoundError:
+                    pass
+            raise
     _fsync_directory(directory)
+
+
+# --------------------------------------------------------------------------------------------
+# Partial files: named after the process that writes them, removed on errors and signals.
+# --------------------------------------------------------------------------------------------
+
+# ".<file name>.<writer's process id>.<random hex>.partial", hidden next to the destination.
+_PARTIAL_PATTERN = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{16}\.partial$")
+# Signals whose default action ends the process without running `finally` clauses.
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
+                      if hasattr(signal, name))
+
+
+class _StopSignal(BaseException):
+    """Raised by the temporary signal handler so that the partial file is removed."""
+
+    def __init__(self, signal_number: int):
+        super().__init__(signal_number)
+        self.signal_number = signal_number
+
+
+def _partial_path(directory: str, name: str) -> str:
+    """A new hidden partial-file path for `name`, recognisable by `_PARTIAL_PATTERN`."""
+    return os.path.join(directory, f".{name}.{os.getpid()}.{secrets.token_hex(8)}.partial")
+
+
+@contextlib.contextmanager
+def _signals_raise_stop():
+    """Within: SIGTERM, SIGINT and SIGHUP left at their default action raise `_StopSignal`.
+
+    The default action ends the process at once, leaving the partial file behind; raising lets
+    the caller remove it. On leaving, the previous handlers are restored and a caught signal is
+    delivered again, so the process still ends as the signal demands. Handlers the program set
+    itself (e.g. Python's KeyboardInterrupt for SIGINT) are left alone: they raise (and the
+    caller cleans up) or return (and the write goes on). Only the main thread can set handlers;
+    elsewhere this does nothing. SIGKILL cannot be caught: its leftovers are removed by
+    `remove_stale_partial_files`.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    stopping = []
+
+    def raise_stop(signal_number, frame):
+        del frame
+        if not stopping:  # A second signal must not interrupt the clean-up of the first.
+            stopping.append(signal_number)
+            raise _StopSignal(signal_number)
+
+    previous = {}
+    for signal_number in _STOP_SIGNALS:
+        if signal.getsignal(signal_number) is signal.SIG_DFL:
+            previous[signal_number] = signal.signal(signal_number, raise_stop)
+    try:
+        yield
+    except _StopSignal as stop:
+        for signal_number, handler in previous.items():
+            signal.signal(signal_number, handler)
+        previous = {}
+        os.kill(os.getpid(), stop.signal_number)
+        raise
+    finally:
+        for signal_number, handler in previous.items():
+            signal.signal(signal_number, handler)
+
+
+def remove_stale_partial_files(directory: PathLike) -> list:
+    """Removes the partial files of writers that no longer run (e.g. killed with SIGKILL).
+
+    `write_image` calls this before each write, so leftovers of a killed run disappear with
+    the next write to the same folder. A partial file whose writer (the process id in its name)
+    is still running is left alone.
+
+    Args:
+        directory: The folder to clean.
+
+    Returns:
+        The paths removed.
+    """
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        match = _PARTIAL_PATTERN.match(name)
+        if match is None or _process_is_running(int(match.group(1))):
+            continue
+        path = os.path.join(os.fspath(directory), name)
+        try:
+            os.unlink(path)
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def _process_is_running(process_id: int) -> bool:
+    if process_id == os.getpid():
+        return True
+    try:
+        os.kill(process_id, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # Another user's process, or not a process id at all: leave the file.
+    return True
 
 
 def _fsync_directory(directory: str) -> None:

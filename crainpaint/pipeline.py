@@ -5,9 +5,9 @@ call it on numpy arrays, the SavedModel export binds its graph functions to its 
 the evaluation runs it and its network-only variant (``without_residuals``). It owns
 
 * the mask rule: a bool mask is a hole map (channel 0), any other mask is read by
-  ``crainpaint.imaging.hole_from_mask`` with a mask convention (white = hole by default);
+  ``crainpaint.pixels.hole_from_mask`` with a mask convention (white = hole by default);
 * 16-bit photos: inpainted at 8 bits, the changed samples pasted back at 16 bits;
-* the uint8 conversion of the network's output (``crainpaint.imaging.to_uint8``);
+* the uint8 conversion of the network's output (``crainpaint.pixels.to_uint8``);
 * the cache of traced functions: one per mask dtype and convention, with dynamic height and
   width, so a folder of photos of different sizes is traced once.
 
@@ -25,7 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from crainpaint import cra
-from crainpaint.imaging import DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, hole_from_mask, to_uint8
+from crainpaint.pixels import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, from_network_range,
+                               hole_from_mask, to_network_range, to_uint8, validate_mask)
 
 # The dtypes of the numpy images the pipeline inpaints.
 IMAGE_DTYPES = (np.uint8, np.uint16)
@@ -54,39 +55,23 @@ def check_mask_convention(mask_convention: str) -> None:
                          f"{mask_convention!r}.")
 
 
-def as_mask(mask, image_shape) -> np.ndarray:
-    """The mask as a [H, W, C] array the traced function accepts.
+def as_mask(mask, image_shape, mask_convention: str = DEFAULT_MASK_CONVENTION) -> np.ndarray:
+    """The mask as the bool hole map [H, W, 1] the traced function reads.
 
-    Float hole maps (> 0.5 = hole) become bool; uint8/uint16 masks and bool hole maps are kept.
+    The rules are ``crainpaint.pixels.validate_mask``'s (no mask silently does nothing).
 
     Raises:
-        ValueError: a shape, size or dtype the pipeline does not read.
+        ValueError: a shape, size, dtype or content the pipeline does not read; the message
+            says how to fix it.
     """
-    mask = np.asarray(mask)
-    if mask.ndim == 2:
-        mask = mask[..., np.newaxis]
-    if mask.ndim != 3 or mask.shape[-1] not in (1, 3, 4):
-        raise ValueError(f"mask must be [H, W], [H, W, 1], [H, W, 3] or [H, W, 4], got shape "
-                         f"{mask.shape}.")
-    if mask.shape[:2] != image_shape[:2]:
-        raise ValueError(f"mask is {mask.shape[1]}×{mask.shape[0]} but image is "
-                         f"{image_shape[1]}×{image_shape[0]} (width×height); they must match.")
-    if mask.dtype.kind == "f":
-        if mask.shape[-1] != 1:
-            raise ValueError("A float mask is a hole map and must have one channel, got "
-                             f"{mask.shape[-1]}.")
-        return mask > 0.5
-    if mask.dtype not in (np.uint8, np.uint16, np.bool_):
-        raise ValueError(f"mask must be uint8, uint16, bool or a float hole map, got "
-                         f"{mask.dtype}.")
-    return mask
+    return validate_mask(mask, image_shape, mask_convention)
 
 
 def hole_map(mask, mask_convention: str = DEFAULT_MASK_CONVENTION) -> tf.Tensor:
     """Graph op: a mask [..., H, W, C] → bool hole map [..., H, W, 1].
 
     A bool mask is a hole map already (its first channel is used); uint8/uint16 masks are read
-    by ``crainpaint.imaging.hole_from_mask`` with ``mask_convention``.
+    by ``crainpaint.pixels.hole_from_mask`` with ``mask_convention``.
     """
     mask = tf.convert_to_tensor(mask)
     if mask.dtype == tf.bool:
@@ -153,16 +138,16 @@ class InpaintPipeline:
         Args:
             image: uint8 [B, S, S, 3].
             mask: uint8/uint16/bool [B, S, S, C], read by ``hole_from_mask``.
-            mask_convention: see ``crainpaint.imaging.hole_from_mask``.
+            mask_convention: see ``crainpaint.pixels.hole_from_mask``.
 
         Returns:
             (inpainted uint8 [B, S, S, 3], attention float32 [B, cells, cells]): the scores of
             Eq. 2, row = in-hole target cell, column = source cell.
         """
         hole = hole_from_mask(mask, mask_convention)
-        network_input = tf.cast(image, tf.float32) / 127.5 - 1.0
+        network_input = to_network_range(image)
         _, refined, scores = self.generator((network_input, hole), training=False)
-        refined = to_uint8((tf.cast(refined, tf.float32) + 1.0) * 127.5)
+        refined = to_uint8(from_network_range(refined))
         inpainted = tf.where(hole > 0.5, refined, image)
         cells = self.generator.config.attention_grid ** 2
         attention = tf.ensure_shape(tf.cast(scores, tf.float32), [None, cells, cells])

@@ -243,7 +243,7 @@ def resize(image, height, width, method):
 
 
 def to_uint8(values):
-    """Rounds half to even and clips to 0..255, NaN to 0 (``crainpaint.imaging.to_uint8``)."""
+    """Rounds half to even and clips to 0..255, NaN to 0 (``crainpaint.pixels.to_uint8``)."""
     values = np.nan_to_num(np.asarray(values, np.float32), nan=0.0)
     return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 

@@ -54,12 +54,13 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from absl import logging
 
+from crainpaint.image_header import TENSORFLOW_IMAGE_EXTENSIONS
+from crainpaint.pixels import to_network_range
 from data_pipelines.masks import MaskConfig, random_mask
 
 DATASETS = ("celeba_hq", "div2k", "places2", "folder")
 SPLITS = ("train", "validation")
 CROP_MODES = ("auto", "multiscale", "native", "resize")
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 
 # Mixed into the example seeds so the train and validation streams never share crops or masks.
 _SPLIT_SALT = {"train": 0, "validation": 1}
@@ -207,12 +208,12 @@ def list_image_files(directory: str) -> list[str]:
     for root, folders, names in os.walk(directory, followlinks=True):
         folders.sort()
         for name in names:
-            if name.lower().endswith(IMAGE_EXTENSIONS):
+            if name.lower().endswith(TENSORFLOW_IMAGE_EXTENSIONS):
                 relative_paths.append(os.path.relpath(os.path.join(root, name), directory))
     if not relative_paths:
         raise ValueError(
-            f"Image folder {directory!r} contains no {'/'.join(IMAGE_EXTENSIONS)} files "
-            "(searched recursively)."
+            f"Image folder {directory!r} contains no "
+            f"{'/'.join(TENSORFLOW_IMAGE_EXTENSIONS)} files (searched recursively)."
         )
     return [os.path.join(directory, path) for path in sorted(relative_paths)]
 
@@ -430,7 +431,7 @@ def make_example(encoded_image: tf.Tensor, example_index: tf.Tensor, config: Dat
         lambda: tf.reverse(image, axis=[1]),
         lambda: image,
     )
-    image = tf.clip_by_value(image / 127.5 - 1.0, -1.0, 1.0)
+    image = tf.clip_by_value(to_network_range(image), -1.0, 1.0)
     mask = random_mask(mask_seed, config.image_size, config.image_size, config.mask)
     return {"image": image, "mask": mask}
 

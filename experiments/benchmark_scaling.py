@@ -98,6 +98,7 @@ def original_release_postprocess(image, mask, generator, multiple=None):
     import cv2
     import numpy as np
     import tensorflow as tf
+    from crainpaint.pixels import from_network_range, to_network_range
     height, width = image.shape[:2]
     multiple = multiple or max(1, round(max(height, width) / 512))
     large = 512 * multiple
@@ -108,9 +109,9 @@ def original_release_postprocess(image, mask, generator, multiple=None):
     small = raw.reshape(512, multiple, 512, multiple, 3).mean(axis=(1, 3))
     small_hole = cv2.resize(hole[..., 0], (512, 512), interpolation=cv2.INTER_NEAREST)[..., None]
     _, refined, scores = generator(
-        (tf.constant((small / 127.5 - 1.0)[None] * (1 - small_hole[None])),
+        (tf.constant(to_network_range(small)[None] * (1 - small_hole[None])),
          tf.constant(small_hole[None])), training=False)
-    inpainted = (refined.numpy()[0] + 1.0) * 127.5
+    inpainted = from_network_range(refined.numpy()[0])
     inpainted = inpainted * small_hole + small * (1 - small_hole)
     attention = scores.numpy()[0]
     large_inpainted = cv2.resize(inpainted, (large, large), interpolation=cv2.INTER_LINEAR)
@@ -175,7 +176,7 @@ def worker(method, size_name):
             hole = np.pad((mask > 127).astype(np.float32), [(0, height - image.shape[0]),
                                                              (0, width - image.shape[1])])
             call = tf.function(lambda x, m: generator((x, m), training=False)[1])
-            inputs = (tf.constant(padded[None].astype(np.float32) / 127.5 - 1.0),
+            inputs = (tf.constant(to_network_range(padded[None])),
                       tf.constant(hole[None, ..., None]))
             run = lambda: call(*inputs).numpy()
         else:
@@ -200,6 +201,7 @@ def worker(method, size_name):
         # the same process: the rest of the whole inpaint is post-processing.
         import cv2
         from crainpaint import cra
+        from crainpaint.pixels import to_network_range
         input_height = input_width = generator.config.input_size
         config = cra.CRAConfig()
         if method.startswith("crainpaint_"):

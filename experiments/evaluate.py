@@ -64,7 +64,7 @@ from crainpaint import cra_flags  # noqa: E402
 from crainpaint.evaluation.methods import METHODS  # noqa: E402
 from crainpaint.evaluation.runner import (DEFAULT_IMAGES_DIR, EvaluationConfig,  # noqa: E402
                                           report, run)
-from crainpaint.imaging import MASK_CONVENTIONS  # noqa: E402
+from crainpaint.pixels import MASK_CONVENTIONS  # noqa: E402
 
 
 def _define_flags():

@@ -29,7 +29,8 @@ if __name__ == "__main__":
 
 from crainpaint import cra_flags  # noqa: E402
 from crainpaint.evaluation.removal import METHODS, InputError, RemovalConfig, run  # noqa: E402
-from crainpaint.imaging import MASK_CONVENTIONS, ImageReadError  # noqa: E402
+from crainpaint.imaging import ImageReadError  # noqa: E402
+from crainpaint.pixels import MASK_CONVENTIONS  # noqa: E402
 
 
 def _define_flags():

@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from crainpaint import export
 from crainpaint.cra import CRAConfig, inpaint_image
-from crainpaint.imaging import hole_from_mask
+from crainpaint.pixels import hole_from_mask
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import load_generator_weights, save_generator_weights
 

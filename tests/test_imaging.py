@@ -1,4 +1,4 @@
-"""Tests for crainpaint.imaging: mask rules, pixel conversion, reading and writing files.
+"""Tests for crainpaint.imaging: reading and writing files (EXIF orientation, masks, atomic writes).
 
 Expected values are computed by hand or taken from an independent decoder path (OpenCV's own
 `IMREAD_COLOR` orientation handling, `cv2.imwrite`/`cv2.imread`), never from the code under test.
@@ -6,7 +6,10 @@ Images are tiny so the whole file runs in a few seconds.
 """
 
 import os
+import signal
 import struct
+import subprocess
+import sys
 import zlib
 from unittest import mock
 
@@ -108,129 +111,6 @@ def _write_bytes(path, data):
     with open(path, "wb") as file:
         file.write(data)
     return path
-
-
-# --------------------------------------------------------------------------------------------
-# hole_from_mask
-# --------------------------------------------------------------------------------------------
-
-
-class HoleFromMaskTest(tf.test.TestCase):
-    def test_uint8_gray_is_white_from_128(self):
-        mask = np.array([[[0], [127], [128], [255]]], np.uint8)
-        self.assertAllEqual(imaging.hole_from_mask(mask)[0, :, 0], [0.0, 0.0, 1.0, 1.0])
-        self.assertAllEqual(
-            imaging.hole_from_mask(mask, "black_hole")[0, :, 0], [1.0, 1.0, 0.0, 0.0]
-        )
-
-    def test_uint8_rgb_thresholds_the_channel_mean(self):
-        pixels = [
-            (255, 0, 0),  # mean 85: keep.
-            (128, 128, 127),  # mean 127.67: keep.
-            (128, 128, 128),  # mean 128: hole.
-            (255, 128, 1),  # sum 384 = 3 × 128: exactly at the threshold, hole.
-            (255, 128, 0),  # sum 383: keep.
-            (255, 255, 0),  # mean 170: hole.
-        ]
-        mask = np.array([pixels], np.uint8)
-        hole = imaging.hole_from_mask(mask)
-        self.assertEqual(hole.dtype, tf.float32)
-        self.assertAllEqual(hole.shape, [1, 6, 1])
-        self.assertAllEqual(hole[0, :, 0], [0, 0, 1, 1, 0, 1])
-        self.assertAllEqual(imaging.hole_from_mask(mask, "black_hole")[0, :, 0], [1, 1, 0, 0, 1, 0])
-
-    def test_rgba_ignores_alpha(self):
-        # If alpha counted, the second pixel (sum 510 < 4 × 128) would be kept and the last
-        # (sum 636) would be a hole.
-        mask = np.array(
-            [[(255, 255, 255, 0), (255, 255, 0, 0), (0, 0, 0, 255), (127, 127, 127, 255)]], np.uint8
-        )
-        self.assertAllEqual(imaging.hole_from_mask(mask)[0, :, 0], [1, 1, 0, 0])
-
-    def test_uint16_is_white_from_32768(self):
-        gray = np.array([[[0], [32767], [32768], [65535]]], np.uint16)
-        self.assertAllEqual(imaging.hole_from_mask(gray)[0, :, 0], [0, 0, 1, 1])
-        self.assertAllEqual(imaging.hole_from_mask(gray, "black_hole")[0, :, 0], [1, 1, 0, 0])
-        # 3 × 65535 would overflow uint16; the sum must still compare correctly.
-        colour = np.array([[(65535, 65535, 0), (65535, 32767, 0), (65535, 32769, 0)]], np.uint16)
-        self.assertAllEqual(imaging.hole_from_mask(colour)[0, :, 0], [1, 0, 1])
-
-    def test_bool_true_counts_as_white(self):
-        gray = np.array([[[False], [True]]])
-        self.assertAllEqual(imaging.hole_from_mask(gray)[0, :, 0], [0, 1])
-        colour = np.array([[(True, False, False), (True, True, False)]])
-        self.assertAllEqual(imaging.hole_from_mask(colour)[0, :, 0], [0, 1])
-
-    def test_keeps_batch_axes_and_returns_one_channel(self):
-        mask = np.zeros((2, 3, 5, 4), np.uint8)
-        mask[1, 2, 4, :3] = 255
-        hole = imaging.hole_from_mask(mask)
-        self.assertAllEqual(hole.shape, [2, 3, 5, 1])
-        self.assertEqual(float(tf.reduce_sum(hole)), 1.0)
-        self.assertEqual(float(hole[1, 2, 4, 0]), 1.0)
-
-    def test_inside_tf_function_with_dynamic_height_and_width(self):
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8)])
-        def holes(mask):
-            return imaging.hole_from_mask(mask, "black_hole")
-
-        mask = np.array([[[(0, 0, 0), (128, 128, 127), (128, 128, 128)]]], np.uint8)
-        self.assertAllEqual(holes(mask)[0, 0, :, 0], [1, 1, 0])
-        bigger = np.full((1, 3, 4, 3), 255, np.uint8)
-        self.assertAllEqual(holes(bigger), np.zeros((1, 3, 4, 1)))
-        # The static shape survives for the channel axis, as a SavedModel signature needs.
-        concrete = holes.get_concrete_function()
-        self.assertEqual(concrete.structured_outputs.shape.as_list(), [None, None, None, 1])
-
-    def test_inside_tf_function_with_dynamic_channel_count(self):
-        @tf.function(input_signature=[tf.TensorSpec([None, None, None], tf.uint16)])
-        def holes(mask):
-            return imaging.hole_from_mask(mask)
-
-        gray = np.array([[[32767], [32768]]], np.uint16)
-        self.assertAllEqual(holes(gray)[0, :, 0], [0, 1])
-        colour = np.array([[(65535, 32767, 0), (65535, 32769, 0)]], np.uint16)
-        self.assertAllEqual(holes(colour)[0, :, 0], [0, 1])
-        # Alpha is ignored: counting it would flip both pixels.
-        with_alpha = np.array([[(65535, 65535, 0, 0), (32767, 32767, 32767, 65535)]], np.uint16)
-        self.assertAllEqual(holes(with_alpha)[0, :, 0], [1, 0])
-        with self.assertRaisesRegex(tf.errors.InvalidArgumentError, "channels"):
-            holes(np.zeros((1, 2, 2), np.uint16))
-
-    def test_unknown_convention_raises_naming_the_allowed_ones(self):
-        with self.assertRaisesRegex(ValueError, "white_hole.*black_hole"):
-            imaging.hole_from_mask(np.zeros((2, 2, 1), np.uint8), "white")
-
-    def test_two_channels_and_float_masks_are_rejected(self):
-        with self.assertRaisesRegex(ValueError, "1 \\(gray\\), 3 \\(RGB\\) or 4 \\(RGBA\\)"):
-            imaging.hole_from_mask(np.zeros((2, 2, 2), np.uint8))
-        with self.assertRaisesRegex(TypeError, "uint8, uint16 or bool"):
-            imaging.hole_from_mask(np.zeros((2, 2, 1), np.float32))
-
-
-# --------------------------------------------------------------------------------------------
-# to_uint8 / to_uint16
-# --------------------------------------------------------------------------------------------
-
-
-class ToUnsignedTest(tf.test.TestCase):
-    def test_to_uint8_rounds_and_clips_instead_of_wrapping(self):
-        converted = imaging.to_uint8(tf.constant([-3.7, 0.4, 0.6, 254.6, 300.0]))
-        self.assertEqual(converted.dtype, tf.uint8)
-        self.assertAllEqual(converted, [0, 0, 1, 255, 255])
-
-    def test_to_uint16_rounds_and_clips_instead_of_wrapping(self):
-        converted = imaging.to_uint16(np.array([-1.0, 0.6, 65534.6, 70000.0], np.float64))
-        self.assertEqual(converted.dtype, tf.uint16)
-        self.assertAllEqual(converted, [0, 1, 65535, 65535])
-
-    def test_to_uint16_from_bfloat16_does_not_wrap_to_zero(self):
-        # bfloat16 rounds 65535 to 65536, one past the uint16 range.
-        converted = imaging.to_uint16(tf.constant([65535.0], tf.bfloat16))
-        self.assertAllEqual(converted, [65535])
-
-    def test_nan_becomes_zero(self):
-        self.assertAllEqual(imaging.to_uint8(tf.constant([np.nan, 7.0])), [0, 7])
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,10 +355,10 @@ class WriteImageTest(tf.test.TestCase):
 
     def test_failing_encode_leaves_no_file(self):
         path = os.path.join(self.directory, "out.png")
-        with mock.patch.object(imaging.cv2, "imencode", side_effect=cv2.error("encoder exploded")):
+        with mock.patch.object(cv2, "imencode", side_effect=cv2.error("encoder exploded")):
             with self.assertRaisesRegex(ValueError, "encoder exploded"):
                 imaging.write_image(path, self.red)
-        with mock.patch.object(imaging.cv2, "imencode", return_value=(False, None)):
+        with mock.patch.object(cv2, "imencode", return_value=(False, None)):
             with self.assertRaisesRegex(ValueError, "Cannot encode"):
                 imaging.write_image(path, self.red)
         self.assertEqual(os.listdir(self.directory), [])
@@ -523,3 +403,78 @@ class WriteImageTest(tf.test.TestCase):
 
 if __name__ == "__main__":
     tf.test.main()
+
+
+# --------------------------------------------------------------------------------------------
+# Partial files: nothing left behind by signals, stale ones removed.
+# --------------------------------------------------------------------------------------------
+
+# Writes an image with fsync made slow, so that the partial file exists when the signal comes.
+_SLOW_WRITER = """
+import os, sys, time
+import numpy as np
+from crainpaint import imaging
+
+real_fsync = os.fsync
+def slow_fsync(descriptor):
+    print("writing", flush=True)
+    time.sleep(60)
+    real_fsync(descriptor)
+os.fsync = slow_fsync
+imaging.write_image(sys.argv[1], np.zeros((4, 5, 3), np.uint8))
+"""
+
+
+class PartialFileTest(tf.test.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.directory = self.create_tempdir().full_path
+
+    def _stop_while_writing(self, signal_number):
+        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        environment["PYTHONPATH"] = os.pathsep.join(
+            [os.path.dirname(os.path.dirname(os.path.abspath(imaging.__file__)))]
+            + [path for path in environment.get("PYTHONPATH", "").split(os.pathsep) if path])
+        output = os.path.join(self.directory, "out.png")
+        process = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, output],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env=environment)
+        try:
+            self.assertEqual(process.stdout.readline().strip(), b"writing")
+            partial = [name for name in os.listdir(self.directory) if name.endswith(".partial")]
+            self.assertLen(partial, 1)
+            self.assertTrue(partial[0].startswith(f".out.png.{process.pid}."))
+            process.send_signal(signal_number)
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+            process.stderr.close()
+        return process.returncode
+
+    def test_sigterm_while_writing_leaves_nothing_and_still_ends_the_process(self):
+        self.assertEqual(self._stop_while_writing(signal.SIGTERM), -signal.SIGTERM)
+        self.assertEqual(os.listdir(self.directory), [])
+
+    def test_ctrl_c_while_writing_leaves_nothing(self):
+        # Python's own SIGINT handler raises KeyboardInterrupt where the write is.
+        output = os.path.join(self.directory, "out.png")
+        with mock.patch.object(imaging.os, "fsync", side_effect=KeyboardInterrupt):
+            with self.assertRaises(KeyboardInterrupt):
+                imaging.write_image(output, np.zeros((2, 2, 3), np.uint8))
+        self.assertEqual(os.listdir(self.directory), [])
+
+    def test_next_write_removes_partial_files_of_dead_writers_only(self):
+        finished = subprocess.Popen([sys.executable, "-c", "pass"])
+        finished.wait()  # Its process id now belongs to no running process.
+        dead = os.path.join(self.directory, f".old.png.{finished.pid}.0123456789abcdef.partial")
+        alive = os.path.join(self.directory, f".new.png.{os.getppid()}.0123456789abcdef.partial")
+        unrelated = os.path.join(self.directory, ".notes.partial")
+        for path in (dead, alive, unrelated):
+            _write_bytes(path, b"partial")
+        imaging.write_image(os.path.join(self.directory, "out.png"),
+                            np.zeros((2, 2, 3), np.uint8))
+        self.assertCountEqual(os.listdir(self.directory),
+                              ["out.png", os.path.basename(alive), ".notes.partial"])

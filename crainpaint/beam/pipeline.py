@@ -36,7 +36,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
-from crainpaint.batch import IMAGE_EXTENSIONS
+from crainpaint.image_header import IMAGE_EXTENSIONS
 from crainpaint.beam.handler import (METRICS_NAMESPACE, SavedModelInpaintHandler,
                                      resolve_saved_model)
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from crainpaint.batch import IMAGE_EXTENSIONS
+from crainpaint.image_header import IMAGE_EXTENSIONS
 from crainpaint.imaging import read_image, read_mask
 from crainpaint.pretrained import PRETRAINED_DIR
 from data_pipelines.masks import MaskConfig, random_mask

@@ -48,7 +48,7 @@ import tensorflow as tf
 
 from crainpaint import cra, pipeline
 from crainpaint.evaluation.metrics import score
-from crainpaint.imaging import to_uint8
+from crainpaint.pixels import from_network_range, to_network_range, to_uint8
 
 METHODS = ("crainpaint", "crainpaint_upsample", "telea", "navier_stokes", "generator_fullres")
 GENERATOR_METHODS = ("crainpaint", "crainpaint_upsample", "generator_fullres")
@@ -95,14 +95,14 @@ def _generator_fullres_fill(generator):
                                   tf.TensorSpec([1, None, None, 1], tf.float32)])
     def run(image, mask):
         _, refined, _ = generator((image, mask), training=False)
-        return to_uint8((tf.cast(refined[0], tf.float32) + 1.0) * 127.5)
+        return to_uint8(from_network_range(refined[0]))
 
     def fill(known, hole):
         height, width = hole.shape
         pad = [(0, -height % cell), (0, -width % cell)]
         image = np.pad(known, pad + [(0, 0)], mode="symmetric")
         mask = np.pad(hole, pad, mode="symmetric").astype(np.float32)
-        output = run(image[np.newaxis].astype(np.float32) / 127.5 - 1.0,
+        output = run(to_network_range(image[np.newaxis].astype(np.float32)),
                      mask[np.newaxis, ..., np.newaxis])
         return output.numpy()[:height, :width]
     return fill

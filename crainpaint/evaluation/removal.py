@@ -56,13 +56,14 @@ import cv2
 import numpy as np
 
 from crainpaint import cra, pipeline
-from crainpaint.batch import IMAGE_EXTENSIONS
+from crainpaint.image_header import IMAGE_EXTENSIONS
 from crainpaint.evaluation.attention import attention_statistics
 from crainpaint.evaluation.cases import shrunk_size
 from crainpaint.evaluation.report import json_ready
 from crainpaint.evaluation.sheets import comparison_sheet, tint_hole
 from crainpaint.evaluation.texture import texture_ratio
-from crainpaint.imaging import MASK_CONVENTIONS, read_image, read_mask, write_image
+from crainpaint.imaging import read_image, read_mask, write_image
+from crainpaint.pixels import MASK_CONVENTIONS
 
 METHODS = ("crainpaint", "telea", "navier_stokes")
 INPAINT_RADIUS = 3

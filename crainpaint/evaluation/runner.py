@@ -30,7 +30,7 @@ from crainpaint.evaluation.methods import (GENERATOR_METHODS, METHODS, build_met
 from crainpaint.evaluation.report import (ALL_BINS, GROUND_TRUTH, json_ready, markdown_tables,
                                           paired_comparisons, paired_tables, summarize)
 from crainpaint.evaluation.texture import texture_ratio
-from crainpaint.imaging import MASK_CONVENTIONS
+from crainpaint.pixels import MASK_CONVENTIONS
 from crainpaint.system_info import cpu_description
 
 DEFAULT_IMAGES_DIR = os.path.join("~", ".cache", "crainpaint", "data", "photos", "validation")
