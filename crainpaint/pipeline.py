@@ -185,8 +185,9 @@ class InpaintPipeline:
         """
         image = check_image(image)
         check_mask_convention(mask_convention)
-        mask = as_mask(mask, image.shape)
-        run = self.traced(mask.dtype, mask_convention)
+        # A bool hole map from here on: one traced function for every mask kind.
+        mask = as_mask(mask, image.shape, mask_convention)
+        run = self.traced(mask.dtype, DEFAULT_MASK_CONVENTION)
         if image.dtype == np.uint8:
             return run(image, mask).numpy()
         # 16-bit: inpaint an 8-bit copy, then paste what changed (hole and feather band) back

@@ -155,7 +155,7 @@ class AppHttpTest(tf.test.TestCase):
         encoded = _png(photo)
         huge = cv2.imencode(".png", np.zeros((2500, 4000, 3), np.uint8))[1].tobytes()
         uploads = {
-            "notes.txt": (b"not a photo at all", "Cannot open notes.txt: .*not an image"),
+            "notes.txt": (b"not a photo at all", "Cannot open notes.txt: .*not (an image|a PNG, JPEG)"),
             "cut.png": (encoded[:len(encoded) // 2], "Cannot open cut.png: .*truncated"),
             "big.png": (huge, r"4000×2500 = 10\.0 megapixels, over this server's limit of 9\.0"),
             "none.png": (b"", "The upload is empty"),
