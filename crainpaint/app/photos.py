@@ -25,6 +25,7 @@ from typing import Iterator, Optional
 import cv2
 import numpy as np
 
+from crainpaint import image_header
 from crainpaint import imaging
 from crainpaint.app.jobs import UserError
 
@@ -113,7 +114,15 @@ class PhotoStore:
             UserError: not an image, truncated, not 8/16-bit, or over the pixel limit.
         """
         try:
-            image = imaging.read_image(path)
+            # The pixel limit is checked from the file's header, before anything is decoded.
+            image = imaging.read_image(path, max_pixels=self.max_pixels)
+        except image_header.ImageTooLargeError:
+            with open(path, "rb") as file:
+                height, width = image_header.image_size(file.read())
+            raise UserError(
+                f"The photo is {width}×{height} = {height * width / 1e6:.1f} megapixels, over "
+                f"this server's limit of {describe_pixel_limit(self.max_pixels)}: downscale "
+                "it, or start the app with a larger --max_pixels.") from None
         except imaging.ImageReadError as error:
             # The message names the temporary path; the page names the user's file instead.
             reason = str(error).split(": ", 1)[-1]

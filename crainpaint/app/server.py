@@ -43,8 +43,9 @@ from crainpaint.cra_flags import PRESETS, preset_config
 
 _LOG = logging.getLogger(__name__)
 STATIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
-# 8K UHD is 33.2 megapixels and 45-megapixel cameras are common; the README's 8K run needs
-# about 2.4 GiB, so 50 megapixels stays within a few GiB of memory.
+# 8K UHD is 33.2 megapixels and 45-megapixel cameras are common. Lower than the library's budget
+# (crainpaint.image_header.DEFAULT_MAX_PIXELS) because the browser holds the photo too and the
+# server keeps several photos and results; --max_pixels raises it. Checked from the header.
 DEFAULT_MAX_PIXELS = 50_000_000
 # Bytes per pixel of the largest raw upload (16-bit RGBA, uncompressed) plus headers.
 _UPLOAD_BYTES_PER_PIXEL = 8
