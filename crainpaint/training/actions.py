@@ -11,7 +11,7 @@ generator weight export, and the run log.
 * ``preview_grid``: masked input | coarse | refined | composite | attention scores.
 * ``export_generator_weights``: float16 generator weights in ``MODEL_DIR/generator_weights/``
   and, with a weight average, the average in ``MODEL_DIR/generator_weights_average/``.
-* ``append_run_log``: one JSON line per session in ``MODEL_DIR/train_log.jsonl`` (steps, wall
+* ``append_run_log``: one JSON line per run of the trainer in ``MODEL_DIR/train_log.jsonl`` (steps, wall
   time, CPU, precision, images/s, status, last metrics).
 """
 
@@ -133,12 +133,12 @@ def export_generator_weights(task, model_dir):
 
 
 def append_run_log(model_dir, task, start_step, result):
-    """Appends the session's line to ``model_dir/train_log.jsonl``.
+    """Appends the line of this run of the trainer to ``model_dir/train_log.jsonl``.
 
     Args:
         model_dir: the run folder.
         task: the ``InpaintingTask``.
-        start_step: the step the session started at.
+        start_step: the step this run started at.
         result: the trainer's result dict (status, step, seconds, images_per_second, metrics).
     """
     config = task.config

@@ -50,14 +50,15 @@ class TrainConfig:
         adversarial_weight: β of Eq. 14 (1e-4; forced to 0 in the reconstruction stage).
         hole_weight / context_weight: α1 / α2 of Eq. 13 (1 and 1.2).
         reconstruction_normalization: ``"per_pixel"`` or ``"author"`` (see ``losses.py``).
-        total_steps: generator updates to reach (the step counter is global across sessions).
+        total_steps: generator updates to reach (the step counter is global across runs of the
+            trainer).
         steps_per_loop: the most steps run inside one traced function call between two looks of
             the host (``loop.py``). Checkpoints, summaries, previews and exports still come at
             their exact steps (a loop ends early for them); a time-based checkpoint or a stop
             signal waits for the end of the current loop.
         checkpoint_every_steps: save every N steps (0 = only by time and at the end).
         checkpoint_every_seconds: also save at the end of the first loop after this long has
-            passed since the last save (CPU sessions end abruptly: save often). Single-worker
+            passed since the last save (runs on a CPU may end abruptly: save often). Single-worker
             runs only.
         keep_checkpoints: checkpoints kept by the CheckpointManager.
         summary_every_steps: TensorBoard scalars and the progress line every N steps.

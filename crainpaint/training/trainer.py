@@ -21,12 +21,12 @@ be built (an empty or missing data folder is a ``TrainingSetupError`` naming it)
 Files in ``model_dir``:
 
 * ``ckpt-<step>`` (see ``checkpoints.py``), ``config.json`` (the resolved ``TrainConfig`` of the
-  latest session) and ``generator_config.json``;
+  latest run) and ``generator_config.json``;
 * ``train/``: TensorBoard scalars and image grids (``actions.py``);
 * ``generator_weights/``: float16 generator weights every ``export_generator_every_steps`` and
-  at the end of a session, ready to copy into the package; ``generator_weights_average/`` the
+  at the end of a run, ready to copy into the package; ``generator_weights_average/`` the
   same for the weight average when ``generator_ema_decay`` > 0 (``weight_average.py``);
-* ``train_log.jsonl``: one line per session (steps, wall time, CPU, precision, images/s, status);
+* ``train_log.jsonl``: one line per run of the trainer (steps, wall time, CPU, precision, images/s, status);
 * ``train.lock``: the PID of the process training there (``run_dir.py``).
 
 A non-finite loss or gradient norm stops the run with ``NonFiniteLossError`` naming the step;
@@ -304,8 +304,8 @@ class Trainer:
         return actions.export_generator_weights(self.task, self.model_dir)
 
     def preview_grid(self):
-        """The image grid (``actions.preview_grid``) of the first batch of this session's
-        stream (the batch the session's first update saw)."""
+        """The image grid (``actions.preview_grid``) of the first batch of this run's
+        stream (the batch this run's first update saw)."""
         if self._preview_batch is None:
             batch = next(iter(self._session_dataset))
             self._preview_batch = actions.first_local_examples(self.strategy, batch)
