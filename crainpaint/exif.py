@@ -10,7 +10,7 @@ a second time.
 Only the standard library and numpy are used.
 """
 
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -57,11 +57,21 @@ def _tiff_orientation(tiff: bytes) -> int:
     return 1
 
 
-def _jpeg_exif(data: bytes) -> Optional[bytes]:
+def jpeg_segments(data: bytes) -> Iterator[Tuple[int, int, int]]:
+    """The marker segments of a JPEG's header, in file order, up to the start of the scan.
+
+    Yields:
+        (marker, position, length): the marker byte, the offset of its 0xFF and the segment's
+        length field (which counts itself, not the marker).
+
+    Raises:
+        ValueError: the segment structure is broken (a byte other than 0xFF where a marker
+            must start, or a length below 2).
+    """
     position = 2
     while position + 4 <= len(data):
         if data[position] != 0xFF:
-            return None  # Lost the segment structure; treat as no EXIF.
+            raise ValueError("the JPEG segment structure is broken")
         marker = data[position + 1]
         if marker == 0xFF:  # Fill byte before a marker.
             position += 1
@@ -69,15 +79,23 @@ def _jpeg_exif(data: bytes) -> Optional[bytes]:
         if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # Markers without a length.
             position += 2
             continue
-        if marker in (0xD9, 0xDA):  # Metadata segments all come before the scan.
-            return None
+        if marker in (0xD9, 0xDA):  # End of image, or the scan: every header segment is before.
+            return
         length = int.from_bytes(data[position + 2 : position + 4], "big")
         if length < 2:
-            return None
-        segment = data[position + 4 : position + 2 + length]
-        if marker == 0xE1 and segment.startswith(b"Exif\x00\x00"):
-            return segment[6:]
+            raise ValueError("the JPEG segment structure is broken")
+        yield marker, position, length
         position += 2 + length
+
+
+def _jpeg_exif(data: bytes) -> Optional[bytes]:
+    try:
+        for marker, position, length in jpeg_segments(data):
+            segment = data[position + 4 : position + 2 + length]
+            if marker == 0xE1 and segment.startswith(b"Exif\x00\x00"):
+                return segment[6:]
+    except ValueError:
+        return None  # Lost the segment structure; treat as no EXIF.
     return None
 
 

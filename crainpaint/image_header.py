@@ -20,6 +20,8 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
+from crainpaint.exif import jpeg_segments
+
 # The default largest height × width. The command line's peak memory is about 1.1 GiB plus
 # 26 MiB per megapixel (python experiments/benchmark_memory.py, docs/limits.md), so a photo at
 # the limit needs about 11.4 GiB, under half of a 24 GiB machine.
@@ -128,23 +130,14 @@ def _png_size(data: bytes) -> Tuple[int, int]:
 
 
 def _jpeg_size(data: bytes) -> Tuple[int, int]:
-    position = 2
-    while position + 4 <= len(data):
-        if data[position] != 0xFF:
-            raise ImageHeaderError("the JPEG segment structure is broken")
-        marker = data[position + 1]
-        if marker == 0xFF:  # Fill byte before a marker.
-            position += 1
-            continue
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # Markers without a length.
-            position += 2
-            continue
-        if marker in (0xD9, 0xDA):  # End of image or start of scan before any frame header.
-            break
-        if marker in _JPEG_FRAME_MARKERS:
-            # Length (2), sample precision (1), height (2), width (2).
-            return _unsigned(data, position + 5, 2, "big"), _unsigned(data, position + 7, 2, "big")
-        position += 2 + _unsigned(data, position + 2, 2, "big")
+    try:
+        for marker, position, _ in jpeg_segments(data):
+            if marker in _JPEG_FRAME_MARKERS:
+                # Length (2), sample precision (1), height (2), width (2).
+                return (_unsigned(data, position + 5, 2, "big"),
+                        _unsigned(data, position + 7, 2, "big"))
+    except ValueError as error:
+        raise ImageHeaderError(str(error)) from None
     raise ImageHeaderError("the JPEG has no frame header")
 
 

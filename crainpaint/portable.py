@@ -157,13 +157,13 @@ def _onnx_runner(path, threads):
     options = onnxruntime.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
-    session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    runtime = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
     def run(image, mask):
-        return session.run(["refined", "scores"], {"image": image, "mask": mask})
+        return runtime.run(["refined", "scores"], {"image": image, "mask": mask})
 
-    run.input_size = session.get_inputs()[0].shape[1]
-    run.cells = {output.name: output for output in session.get_outputs()}["scores"].shape[1]
+    run.input_size = runtime.get_inputs()[0].shape[1]
+    run.cells = {output.name: output for output in runtime.get_outputs()}["scores"].shape[1]
     return run
 
 

@@ -41,6 +41,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from crainpaint.system_info import cpu_model  # noqa: E402  (numpy-free, no TensorFlow)
+
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_DIR = os.path.join(REPOSITORY, "crainpaint", "pretrained", "demo")
 SIZES = {"512": (512, 512), "2K": (1152, 2048), "8K": (4320, 7680)}
@@ -48,18 +51,6 @@ SEAMS = ("poisson", "paste")
 STAGES = ("import_tensorflow", "import_crainpaint", "load_weights", "decode", "first_call",
           "warm_call", "encode")
 FIRST_CALL_MODES = ("traced", "eager", "no_graph_optimizer")
-
-
-def cpu_model() -> str:
-    """The processor's model name from /proc/cpuinfo."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def command_module() -> str:

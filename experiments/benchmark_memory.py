@@ -22,21 +22,13 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from crainpaint.system_info import cpu_model  # noqa: E402  (numpy-free, no TensorFlow)
+
 SIZES = {"2K": (1152, 2048), "4K": (2160, 3840), "8K": (4320, 7680), "16K": (8640, 15360)}
 HOLE_HEIGHT, HOLE_WIDTH = 300, 500
 DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                         "crainpaint", "pretrained", "demo")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 def write_case(size_name: str, directory: str) -> tuple:

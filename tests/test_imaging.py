@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from crainpaint import imaging
+from tests.processes import repository_environment
 
 # --------------------------------------------------------------------------------------------
 # Hand-built files with an EXIF orientation tag.
@@ -431,10 +432,7 @@ class PartialFileTest(tf.test.TestCase):
         self.directory = self.create_tempdir().full_path
 
     def _stop_while_writing(self, signal_number):
-        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [os.path.dirname(os.path.dirname(os.path.abspath(imaging.__file__)))]
-            + [path for path in environment.get("PYTHONPATH", "").split(os.pathsep) if path])
+        environment = repository_environment(TF_CPP_MIN_LOG_LEVEL="3")
         output = os.path.join(self.directory, "out.png")
         process = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, output],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,

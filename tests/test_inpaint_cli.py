@@ -27,8 +27,8 @@ from crainpaint import api, batch
 from crainpaint.cra import SEAMS, CRAConfig
 from crainpaint.models import Generator, GeneratorConfig
 from crainpaint.pretrained import load_pretrained, save_generator_weights
+from tests.processes import REPOSITORY_ROOT as _REPOSITORY_ROOT, repository_environment
 
-_REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TINY_CONFIG = dict(input_size=64, attention_grid=4, width_multiplier=0.25)
 _HEIGHT, _WIDTH = 90, 120
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -46,12 +46,7 @@ def _tiny_generator():
 
 
 def _environment():
-    environment = dict(os.environ)
-    python_path = environment.get("PYTHONPATH")
-    environment["PYTHONPATH"] = (_REPOSITORY_ROOT if not python_path
-                                 else _REPOSITORY_ROOT + os.pathsep + python_path)
-    environment["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    return environment
+    return repository_environment(TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def _run_python(*arguments):

@@ -17,9 +17,9 @@ import crainpaint
 from crainpaint import image_header
 from crainpaint import pixels
 from crainpaint.models import Generator, GeneratorConfig
+from tests.processes import repository_environment
 from tests.test_image_header import _png_header
 
-_REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _TINY_CONFIG = dict(input_size=64, attention_grid=4, width_multiplier=0.25)
 
 
@@ -87,11 +87,8 @@ class CommandLineBombTest(tf.test.TestCase):
             paths[name] = os.path.join(folder, f"{name}.png")
             with open(paths[name], "wb") as file:
                 file.write(_png_header(32000, 32000))
-        environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+        environment = repository_environment(TF_CPP_MIN_LOG_LEVEL="3")
         environment.pop(image_header.MAX_PIXELS_ENVIRONMENT_VARIABLE, None)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            [_REPOSITORY_ROOT] + [path for path in environment.get("PYTHONPATH", "").split(
-                os.pathsep) if path])
         # The command's own peak memory is its VmHWM at exit: the child's rusage would also
         # count the pages it shared with this (large) test process between fork and exec.
         launcher = ("import atexit, runpy, sys\n"

@@ -22,8 +22,8 @@ from crainpaint import cra, pipeline
 from crainpaint.cra import CRAConfig
 from crainpaint.models import Generator, GeneratorConfig
 from tests import golden
+from tests.processes import REPOSITORY_ROOT as _REPOSITORY_ROOT, repository_environment
 
-_REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _MODEL = []
 
 
@@ -136,12 +136,7 @@ class GoldenApiTest(GoldenTestCase):
 
 
 def _command_environment():
-    environment = dict(os.environ)
-    python_path = environment.get("PYTHONPATH")
-    environment["PYTHONPATH"] = (_REPOSITORY_ROOT if not python_path
-                                 else _REPOSITORY_ROOT + os.pathsep + python_path)
-    environment["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    return environment
+    return repository_environment(TF_CPP_MIN_LOG_LEVEL="2")
 
 
 def command_results(command):

@@ -28,16 +28,7 @@ panel per method on the top row, 1:1 crops around the hole's largest region of t
 below (``crainpaint.evaluation.sheets``). The per-photo table and its mean row are printed as
 markdown; one progress line per photo goes to stderr.
 
-Run::
-
-    PYTHONPATH=. TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python experiments/remove_objects.py \\
-        --images PHOTOS --masks MASKS --mask_convention black_hole \\
-        --methods crainpaint,telea --output_dir /tmp/remove_objects
-
-Smoke (seconds, no generator)::
-
-    python experiments/remove_objects.py --images PHOTOS --masks MASKS --methods telea \\
-        --max_long_side 512 --output_dir /tmp/remove_objects_smoke
+The command is ``experiments/remove_objects.py``; its docstring has the run and smoke commands.
 """
 
 from __future__ import annotations
