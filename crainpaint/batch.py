@@ -206,10 +206,15 @@ def inpaint_loaded(inputs: LoadedInputs, model, options: InpaintOptions = Inpain
     if hole_fraction == 0.0:
         notes.append(f"mask {inputs.mask_path} has no hole pixels: the output is a copy of the "
                      "input")
+    elif hole_fraction == 1.0:
+        notes.append(f"mask {inputs.mask_path} is hole everywhere: there is no context to fill "
+                     "it from, the result is a flat guess")
     if os.path.splitext(inputs.output_path)[1].lower() in _LOSSY_EXTENSIONS:
         notes.append(f"{inputs.output_path} is JPEG, which is lossy: pixels outside the hole "
                      "will not be exact copies (use .png for that)")
-    filled = pipeline.pipeline_for(model, options.cra)(inputs.image.pixels, inputs.hole)
+    # The notes above report the mask's content with its file name.
+    filled = pipeline.pipeline_for(model, options.cra)(inputs.image.pixels, inputs.hole,
+                                                       check_content=False)
     imaging.write_image(inputs.output_path, filled, inputs.image.alpha,
                         forbidden_paths=(inputs.image_path, inputs.mask_path))
     return FileResult(output_path=inputs.output_path, hole_fraction=hole_fraction,

@@ -23,6 +23,7 @@ written). See docs/cli.md.
 from __future__ import annotations
 
 import sys
+import warnings
 
 from absl import app
 from absl import flags
@@ -37,6 +38,12 @@ from crainpaint.image_header import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS
 def _error(message: str) -> None:
     sys.stderr.write(f"crainpaint: error: {message}\n")
     sys.stderr.flush()
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings of the library (e.g. ``MaskWarning``) as one line for the command's user."""
+    del category, filename, lineno, line  # Where in our code it was raised means nothing here.
+    return f"crainpaint: warning: {message}\n"
 
 
 def _warn_if_untrained(model) -> None:
@@ -199,6 +206,7 @@ def run() -> None:
     main_module = sys.modules.get("__main__")
     if main_module is not None and not getattr(main_module, "__doc__", None):
         main_module.__doc__ = __doc__
+    warnings.formatwarning = _format_warning
     define_flags()
     # absl's short --help lists the key flags of the main module, which absl names by
     # sys.argv[0] (`python -m crainpaint`, the console script): make this module's its own.

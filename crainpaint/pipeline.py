@@ -55,7 +55,8 @@ def check_mask_convention(mask_convention: str) -> None:
                          f"{mask_convention!r}.")
 
 
-def as_mask(mask, image_shape, mask_convention: str = DEFAULT_MASK_CONVENTION) -> np.ndarray:
+def as_mask(mask, image_shape, mask_convention: str = DEFAULT_MASK_CONVENTION,
+            check_content: bool = True) -> np.ndarray:
     """The mask as the bool hole map [H, W, 1] the traced function reads.
 
     The rules are ``crainpaint.pixels.validate_mask``'s (no mask silently does nothing).
@@ -64,7 +65,7 @@ def as_mask(mask, image_shape, mask_convention: str = DEFAULT_MASK_CONVENTION) -
         ValueError: a shape, size, dtype or content the pipeline does not read; the message
             says how to fix it.
     """
-    return validate_mask(mask, image_shape, mask_convention)
+    return validate_mask(mask, image_shape, mask_convention, check_content=check_content)
 
 
 def hole_map(mask, mask_convention: str = DEFAULT_MASK_CONVENTION) -> tf.Tensor:
@@ -170,7 +171,8 @@ class InpaintPipeline:
             self._traced[key] = run
         return self._traced[key]
 
-    def __call__(self, image, mask, mask_convention=DEFAULT_MASK_CONVENTION) -> np.ndarray:
+    def __call__(self, image, mask, mask_convention=DEFAULT_MASK_CONVENTION,
+                 check_content=True) -> np.ndarray:
         """Fills the hole of a numpy photo.
 
         Args:
@@ -179,6 +181,8 @@ class InpaintPipeline:
             mask: the image's size; a float hole map (> 0.5 = hole), a bool hole map, or a
                 uint8/uint16 gray, RGB or RGBA mask read with ``mask_convention``.
             mask_convention: "white_hole" (default) or "black_hole".
+            check_content: warn about a mask with no hole or nothing but hole (callers that
+                report it themselves, like the batch runner, turn it off).
 
         Returns:
             An array of the image's shape and dtype; pixels outside the hole are the input's.
@@ -186,7 +190,7 @@ class InpaintPipeline:
         image = check_image(image)
         check_mask_convention(mask_convention)
         # A bool hole map from here on: one traced function for every mask kind.
-        mask = as_mask(mask, image.shape, mask_convention)
+        mask = as_mask(mask, image.shape, mask_convention, check_content)
         run = self.traced(mask.dtype, DEFAULT_MASK_CONVENTION)
         if image.dtype == np.uint8:
             return run(image, mask).numpy()

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import warnings
 
 import cv2
 import numpy as np
@@ -390,6 +391,35 @@ class InpaintCommandTest(tf.test.TestCase):
         self.assert_succeeded(completed)
         self.assertIn("UntrainedWeightsWarning", completed.stderr)
         self.assertIn("UNTRAINED", completed.stderr)
+
+
+class MaskContentNotesTest(tf.test.TestCase):
+    """The batch runner reports a mask with no hole or nothing but hole once, by file name."""
+
+    def _notes(self, hole):
+        folder = self.create_tempdir().full_path
+        image_path, mask_path = (os.path.join(folder, name) for name in ("a.png", "a_mask.png"))
+        _write_rgb(image_path, _random_rgb(3))
+        _write_mask(mask_path, hole)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = batch.inpaint_file(image_path, mask_path, os.path.join(folder, "out.png"),
+                                        _tiny_generator())
+        return result, [str(warning.message) for warning in caught], mask_path
+
+    def test_empty_mask_is_noted_with_its_name_and_copies_the_input(self):
+        result, caught, mask_path = self._notes(np.zeros((_HEIGHT, _WIDTH), bool))
+        self.assertEqual(result.hole_fraction, 0.0)
+        self.assertEqual(len(result.notes), 1)
+        self.assertIn(f"mask {mask_path} has no hole pixels", result.notes[0])
+        self.assertFalse([message for message in caught if "hole" in message], caught)
+
+    def test_all_hole_mask_is_noted_as_having_no_context(self):
+        result, caught, mask_path = self._notes(np.ones((_HEIGHT, _WIDTH), bool))
+        self.assertEqual(result.hole_fraction, 1.0)
+        self.assertEqual(len(result.notes), 1)
+        self.assertIn(f"mask {mask_path} is hole everywhere", result.notes[0])
+        self.assertFalse([message for message in caught if "hole" in message], caught)
 
 
 class EntryPointTest(tf.test.TestCase):
