@@ -42,8 +42,8 @@ def _error(message: str) -> None:
 
 def _format_warning(message, category, filename, lineno, line=None) -> str:
     """Warnings of the library (e.g. ``MaskWarning``) as one line for the command's user."""
-    del category, filename, lineno, line  # Where in our code it was raised means nothing here.
-    return f"crainpaint: warning: {message}\n"
+    del filename, lineno, line  # Where in our code it was raised means nothing here.
+    return f"crainpaint: {category.__name__}: {message}\n"
 
 
 def _warn_if_untrained(model) -> None:
