@@ -9,7 +9,8 @@ the evaluation runs it and its network-only variant (``without_residuals``). It 
 * 16-bit photos: inpainted at 8 bits, the changed samples pasted back at 16 bits;
 * the uint8 conversion of the network's output (``crainpaint.pixels.to_uint8``);
 * the cache of traced functions: one per mask dtype and convention, with dynamic height and
-  width, so a folder of photos of different sizes is traced once.
+  width, so a folder of photos of different sizes is traced once, and stored on disk
+  (``crainpaint.trace_cache``) so that the next process does not trace it at all.
 
 ``pipeline_for(generator, config)`` returns the cached pipeline of a generator and config, and
 ``load_generator`` the generator of a weights folder, a training run or the bundled weights.
@@ -27,6 +28,7 @@ import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 
 from crainpaint import cra
+from crainpaint import trace_cache
 from crainpaint.pixels import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, from_network_range,
                                hole_from_mask, to_network_range, to_uint8, validate_mask)
 
@@ -172,6 +174,7 @@ class InpaintPipeline:
         self.generator = generator
         self.config = config
         self._traced = {}
+        self._cached = {}
 
     # ---------------------------------------------------------------------------------------
     # Graph functions (no Python at run time: the SavedModel's signatures bind these).
@@ -226,6 +229,16 @@ class InpaintPipeline:
             self._traced[key] = run
         return self._traced[key]
 
+    def cached(self, mask_dtype, mask_convention=DEFAULT_MASK_CONVENTION):
+        """``traced`` through the disk cache of traced functions (``crainpaint.trace_cache``):
+        a fresh process calls the stored graph instead of tracing it again."""
+        key = (np.dtype(mask_dtype).name, mask_convention)
+        if key not in self._cached:
+            self._cached[key] = trace_cache.CachedFunction(
+                self.traced(mask_dtype, mask_convention), self.generator, self.config,
+                mask_dtype, mask_convention)
+        return self._cached[key]
+
     def __call__(self, image, mask, mask_convention=DEFAULT_MASK_CONVENTION,
                  check_content=True) -> np.ndarray:
         """Fills the hole of a numpy photo.
@@ -246,7 +259,7 @@ class InpaintPipeline:
         check_mask_convention(mask_convention)
         # A bool hole map from here on: one traced function for every mask kind.
         mask = as_mask(mask, image.shape, mask_convention, check_content)
-        run = self.traced(mask.dtype, DEFAULT_MASK_CONVENTION)
+        run = self.cached(mask.dtype, DEFAULT_MASK_CONVENTION)
         if image.dtype == np.uint8:
             with lean_graph_optimization():
                 return run(image, mask).numpy()
