@@ -89,13 +89,15 @@ def _lean_call_options(current):
     if key not in _LEAN_CALL_OPTIONS:
         config = config_pb2.ConfigProto.FromString(key)
         rewrites = config.graph_options.rewrite_options
-        if rewrites.meta_optimizer_iterations == rewriter_config_pb2.RewriterConfig.DEFAULT_NUM_ITERS:
-            rewrites.meta_optimizer_iterations = rewriter_config_pb2.RewriterConfig.ONE
-        if rewrites.memory_optimization == rewriter_config_pb2.RewriterConfig.DEFAULT_MEM_OPT:
-            rewrites.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
+        rewriter = rewriter_config_pb2.RewriterConfig
+        # Only settings left at their defaults change: an explicit choice of the user stays.
+        if rewrites.meta_optimizer_iterations == rewriter.DEFAULT_NUM_ITERS:
+            rewrites.meta_optimizer_iterations = rewriter.ONE
+        if rewrites.memory_optimization == rewriter.DEFAULT_MEM_OPT:
+            rewrites.memory_optimization = rewriter.NO_MEM_OPT
         for name in _REWRITES_OFF:
-            if getattr(rewrites, name) == rewriter_config_pb2.RewriterConfig.DEFAULT:
-                setattr(rewrites, name, rewriter_config_pb2.RewriterConfig.OFF)
+            if getattr(rewrites, name) == rewriter.DEFAULT:
+                setattr(rewrites, name, rewriter.OFF)
         rewrites.disable_tfg_optimizer = True
         _LEAN_CALL_OPTIONS[key] = type(current)(config_proto=config)
     return _LEAN_CALL_OPTIONS[key]
