@@ -6,10 +6,13 @@ the CPU model:
 
 * the wall time of a bare ``python -c "import tensorflow"`` (the floor no change of ours can cut);
 * the wall time of the whole command, ``python -m crainpaint --image … --mask … --output …``, with
-  the default Poisson seam and with ``--seam paste``, and its ratio to the bare import;
+  the default Poisson seam and with ``--seam paste``, and its ratio to the bare import: once with
+  an empty cache of traced functions (``crainpaint.trace_cache``; the first command after an
+  install or an upgrade), then the median of ``--repeats`` runs that find the stored graph;
 * inside one fresh process, each stage in the order the command runs it: ``import tensorflow``,
   ``import crainpaint`` (what it adds), loading the weights, decoding the photo and mask, the first
-  inpaint call (tracing included), a warm call, encoding the PNG.
+  inpaint call (tracing, or the stored graph, included), a warm call, encoding the PNG; its first
+  call is also timed with the cache off.
 
 Every measurement runs in a fresh subprocess; wall times are the median of ``--repeats`` runs.
 Run it with the CPU to yourself, or the figures measure the other work:
@@ -21,7 +24,8 @@ Run it with the CPU to yourself, or the figures measure the other work:
 call, each in fresh processes taken in turn (A, B, C, A, B, C, …, so a busy machine slows them
 alike): ``traced`` (the library's tf.function), ``eager`` (``tf.config.run_functions_eagerly``:
 no tracing and no graph optimisation, every op dispatched from Python) and
-``no_graph_optimizer`` (traced, Grappler off). It prints each mode's median stages, its ratio to
+``no_graph_optimizer`` (traced, Grappler off), all with the cache of traced functions off. It
+prints each mode's median stages, its ratio to
 ``traced`` and whether its output equals ``traced``'s byte for byte (eager need not: without
 the graph's fused kernels a pixel can round the other way, as one hole pixel of a 300×200 photo
 under ``CRAConfig.paper()`` does):
@@ -88,8 +92,14 @@ def _wall_time(arguments, environment=None) -> float:
     return elapsed
 
 
-def _environment():
+def _environment(cache_dir=None, trace_cache=True):
+    """The children's environment: this checkout first on the path; the cache of traced
+    functions in ``cache_dir`` (not the user's), or off."""
     environment = dict(os.environ)
+    if cache_dir:
+        environment["CRAINPAINT_CACHE_DIR"] = cache_dir
+    if not trace_cache:
+        environment["CRAINPAINT_TRACE_CACHE"] = "0"
     environment["PYTHONPATH"] = os.pathsep.join(
         [REPOSITORY] + [path for path in environment.get("PYTHONPATH", "").split(os.pathsep)
                         if path])
@@ -148,11 +158,12 @@ def stage_worker(image_path: str, mask_path: str, output_path: str, seam: str,
     return times
 
 
-def _run_stage_worker(image_path, mask_path, output_path, seam, mode="traced") -> dict:
+def _run_stage_worker(image_path, mask_path, output_path, seam, mode="traced",
+                      environment=None) -> dict:
     completed = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--stage_worker", image_path, mask_path,
          output_path, seam, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=_environment(), cwd=REPOSITORY, check=False)
+        env=environment or _environment(trace_cache=False), cwd=REPOSITORY, check=False)
     if completed.returncode != 0:
         raise RuntimeError("stage worker failed:\n"
                            + completed.stderr.decode(errors="replace")[-2000:])
@@ -198,26 +209,37 @@ def format_modes_table(records) -> str:
 def measure(size_name: str, seam: str, repeats: int, directory: str, bare_import: float) -> dict:
     image_path, mask_path = make_case(size_name, directory)
     output_path = os.path.join(directory, f"out_{size_name}_{seam}.png")
-    environment = _environment()
+    # An empty cache of traced functions of its own for each case: the first command stores.
+    environment = _environment(cache_dir=tempfile.mkdtemp(prefix="cache_", dir=directory))
     command = [sys.executable, "-m", command_module(), "--image", image_path, "--mask", mask_path,
                "--output", output_path, "--overwrite", "--seam", seam]
+    uncached_seconds = _wall_time(command, environment)
     walls = []
     for _ in range(repeats):
         walls.append(_wall_time(command, environment))
-    stages = _run_stage_worker(image_path, mask_path, output_path, seam)
+    stages = _run_stage_worker(image_path, mask_path, output_path, seam, environment=environment)
+    stages["first_call_uncached"] = _run_stage_worker(
+        image_path, mask_path, output_path, seam)["first_call"]
     command_seconds = statistics.median(walls)
     return {"size": size_name, "seam": seam, "command_seconds": command_seconds,
-            "ratio_to_import_tensorflow": command_seconds / bare_import, "stages": stages}
+            "ratio_to_import_tensorflow": command_seconds / bare_import,
+            "command_uncached_seconds": uncached_seconds,
+            "uncached_ratio_to_import_tensorflow": uncached_seconds / bare_import,
+            "stages": stages}
 
 
 def format_table(records, bare_import: float) -> str:
-    header = (["size", "seam", "command s", "× import tf"] + [stage.replace("_", " ") for stage in
-                                                               STAGES])
+    header = (["size", "seam", "command s", "× import tf", "command s, no cache",
+               "× import tf, no cache"] + [stage.replace("_", " ") for stage in STAGES]
+              + ["first call, no cache"])
     rows = [header]
     for record in records:
         rows.append([record["size"], record["seam"], f"{record['command_seconds']:.1f}",
-                     f"{record['ratio_to_import_tensorflow']:.2f}"]
-                    + [f"{record['stages'][stage]:.2f}" for stage in STAGES])
+                     f"{record['ratio_to_import_tensorflow']:.2f}",
+                     f"{record['command_uncached_seconds']:.1f}",
+                     f"{record['uncached_ratio_to_import_tensorflow']:.2f}"]
+                    + [f"{record['stages'][stage]:.2f}" for stage in STAGES]
+                    + [f"{record['stages']['first_call_uncached']:.2f}"])
     widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
     lines = [f"bare `import tensorflow`: {bare_import:.2f} s (median)"]
     for index, row in enumerate(rows):
@@ -285,7 +307,8 @@ def main(argv=None) -> int:
                 record = measure(size, seam, arguments.repeats, directory, bare_import)
                 records.append(record)
                 print(f"{size} {seam}: command {record['command_seconds']:.1f} s "
-                      f"({record['ratio_to_import_tensorflow']:.2f}× import tensorflow)",
+                      f"({record['ratio_to_import_tensorflow']:.2f}× import tensorflow), "
+                      f"{record['command_uncached_seconds']:.1f} s with an empty cache",
                       flush=True)
     print(format_table(records, bare_import))
     if arguments.output_json:

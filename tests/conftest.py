@@ -3,9 +3,13 @@ it, and let tf.test.TestCase helpers run outside absltest.main."""
 
 import os
 import sys
+import tempfile
 
 # Set before any test imports TensorFlow; C++ INFO/WARNING lines only bury pytest's output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The traced pipelines a test run stores (crainpaint.trace_cache) go to a folder of its own, not
+# the user's cache; the commands the tests start inherit it.
+os.environ.setdefault("CRAINPAINT_CACHE_DIR", tempfile.mkdtemp(prefix="crainpaint_test_cache_"))
 
 # Lets `pytest tests` run from a plain checkout; an editable install finds the same files.
 _REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

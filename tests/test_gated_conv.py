@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from crainpaint.layers import GATE_TYPES, GatedUpsampleConv2D, LightWeightGatedConv2D
+from crainpaint.layers.gated_conv import dilated_conv2d_same
 from tests import reference
 
 
@@ -116,3 +117,26 @@ class LightWeightGatedConv2DTest(tf.test.TestCase):
         layer = LightWeightGatedConv2D(8, 3, gate="full")
         layer.build((None, 8, 8, 8))
         self.assertNotAllClose(layer.feature_conv.kernel, layer.gate_convs[0].kernel)
+
+    def test_dilated_convolution_equals_tf_nn_convolution_bit_for_bit(self):
+        # The same SpaceToBatchND/Conv2D/BatchToSpaceND ops as tf.nn.convolution, traced with
+        # unknown sizes as in the pipeline, forward and gradient.
+        random = np.random.default_rng(3)
+        kernel = tf.constant(random.normal(0.0, 0.05, (3, 3, 8, 5)).astype(np.float32))
+        spec = [tf.TensorSpec([None, None, None, 8])]
+        for rate in (2, 4, 16):
+            ours = tf.function(lambda x, rate=rate: dilated_conv2d_same(x, kernel, (rate, rate)),
+                               input_signature=spec)
+            theirs = tf.function(
+                lambda x, rate=rate: tf.nn.convolution(x, kernel, 1, "SAME", dilations=rate),
+                input_signature=spec)
+            for height, width in ((32, 32), (13, 7), (3, 40)):
+                inputs = tf.constant(random.normal(size=(2, height, width, 8)), tf.float32)
+                self.assertAllEqual(ours(inputs), theirs(inputs))
+                with tf.GradientTape(persistent=True) as tape:
+                    tape.watch(inputs)
+                    mine = dilated_conv2d_same(inputs, kernel, (rate, rate))
+                    reference_output = tf.nn.convolution(inputs, kernel, 1, "SAME",
+                                                         dilations=rate)
+                self.assertAllEqual(tape.gradient(mine, inputs),
+                                    tape.gradient(reference_output, inputs))
