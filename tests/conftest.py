@@ -1,7 +1,9 @@
 """pytest setup shared by all tests: quiet TensorFlow logs, import crainpaint without installing
 it, and let tf.test.TestCase helpers run outside absltest.main."""
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -9,7 +11,10 @@ import tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The traced pipelines a test run stores (crainpaint.trace_cache) go to a folder of its own, not
 # the user's cache; the commands the tests start inherit it.
-os.environ.setdefault("CRAINPAINT_CACHE_DIR", tempfile.mkdtemp(prefix="crainpaint_test_cache_"))
+if "CRAINPAINT_CACHE_DIR" not in os.environ:
+    _TEST_CACHE_DIR = tempfile.mkdtemp(prefix="crainpaint_test_cache_")
+    os.environ["CRAINPAINT_CACHE_DIR"] = _TEST_CACHE_DIR
+    atexit.register(shutil.rmtree, _TEST_CACHE_DIR, ignore_errors=True)
 
 # Lets `pytest tests` run from a plain checkout; an editable install finds the same files.
 _REPOSITORY_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
