@@ -7,6 +7,7 @@ be turned off.
 
 import json
 import os
+import shutil
 import tempfile
 from unittest import mock
 
@@ -32,6 +33,7 @@ class TraceCacheTest(tf.test.TestCase):
     def setUp(self):
         super().setUp()
         self.directory = tempfile.mkdtemp(prefix="crainpaint_trace_cache_test_")
+        self.addCleanup(shutil.rmtree, self.directory, ignore_errors=True)
         patcher = mock.patch.dict(os.environ, {trace_cache.CACHE_DIR_VARIABLE: self.directory,
                                                trace_cache.ENABLE_VARIABLE: "1"})
         patcher.start()
@@ -60,6 +62,22 @@ class TraceCacheTest(tf.test.TestCase):
                              0)
             self.assertAllEqual(loaded, traced)
         self.assertLen(self._entries(), 4)  # Two configs, a .json and a .pb each.
+
+    def test_a_stored_entry_runs_with_the_callers_weights_not_the_storers(self):
+        # The graph holds variable handles, not values: a generator of the same architecture
+        # with other weights must get its own output from the stored graph.
+        self._fresh_pipeline(CRAConfig())(self.photo, self.mask)
+        other = crainpaint.load_pretrained()
+        for variable in other.weights:
+            variable.assign(variable * 0.9)
+        loaded_pipeline = pipeline.InpaintPipeline(other, CRAConfig())
+        loaded = loaded_pipeline(self.photo, self.mask)
+        self.assertIsNotNone(loaded_pipeline.cached(np.bool_)._loaded)
+        with mock.patch.dict(os.environ, {trace_cache.ENABLE_VARIABLE: "0"}):
+            expected = pipeline.InpaintPipeline(other, CRAConfig())(self.photo, self.mask)
+        bundled = self._fresh_pipeline(CRAConfig())(self.photo, self.mask)
+        self.assertAllEqual(loaded, expected)
+        self.assertNotAllEqual(loaded, bundled)
 
     def test_keys_differ_with_the_config_and_the_mask_kind(self):
         model = _bundled()
