@@ -219,13 +219,16 @@ def working_geometry(height, width, generator_config, geometry=DEFAULT_GEOMETRY)
 
 def _pad_to(image, height, width):
     """Mirror-pads [H, W, C] at the bottom/right to (height, width)."""
-    # 'SYMMETRIC' allows pads as large as the image (REFLECT needs them strictly smaller);
-    # repeated passes cover pads larger than the image (pad512 on small photos).
+    # Each pass appends the last rows, then the last columns, in reverse order: the
+    # 'SYMMETRIC' mirror pad, for pads as large as the image; repeated passes cover pads larger
+    # than the image (pad512 on small photos). A concatenation of reversed slices is a plain
+    # copy, where MirrorPad walked every pixel of an 8K frame one index at a time (~0.5 s).
     def body(current):
         shape = tf.shape(current)
         step_height = tf.minimum(height - shape[0], shape[0])
+        current = tf.concat([current, tf.reverse(current[shape[0] - step_height:], [0])], 0)
         step_width = tf.minimum(width - shape[1], shape[1])
-        return (tf.pad(current, [[0, step_height], [0, step_width], [0, 0]], mode="SYMMETRIC"),)
+        return (tf.concat([current, tf.reverse(current[:, shape[1] - step_width:], [1])], 1),)
 
     def condition(current):
         shape = tf.shape(current)

@@ -118,6 +118,22 @@ def _blend_weights(size, offsets, width):
     return tf.stack(rows)
 
 
+def _sum_over_offsets(cover, transplant):
+    """[B, Y, X, C] Σ_o cover[b, o, y, x] · transplant[b, o, y, x, c].
+
+    The batched matrix product einsum("boyx,boyxc->byxc") lowers to, written out: one 1 × O
+    by O × C product per pixel. Spelled this way the same kernel runs over the same operands
+    (equal bit for bit) at well under half the einsum's time on an 8K photo.
+    """
+    shape = tf.shape(transplant)
+    batch, offsets, height, width, channels = (shape[0], shape[1], shape[2], shape[3],
+                                               shape[4])
+    pixels = batch * height * width
+    lhs = tf.reshape(tf.transpose(cover, [0, 2, 3, 1]), [pixels, 1, offsets])
+    rhs = tf.reshape(tf.transpose(transplant, [0, 2, 3, 1, 4]), [pixels, offsets, channels])
+    return tf.reshape(tf.matmul(lhs, rhs), [batch, height, width, channels])
+
+
 def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_width,
                     cell_height, cell_width, top_k, blend, blend_width=1.0):
     """Eq. 4 with the ``top_k`` best sources of each hole cell, optionally blended across cells.
@@ -150,6 +166,7 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     offset_x = tf.constant([o[1] for o in offsets], tf.int32)
     cells = grid_height * grid_width
     hole_count = tf.shape(hole_cells)[0]
+    single_source = top_k == 1  # A Python int here; a tensor below.
     top_k = tf.minimum(top_k, cells)
     values, sources = tf.math.top_k(weights, k=top_k, sorted=False)  # [K, k]
 
@@ -193,11 +210,15 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
                     - upsampler.cells(chunk_read))
         residual = tf.reshape(residual, [end - start, offset_count, top_k, cell_height,
                                          cell_width, 3])
-        transplant = tf.einsum("bok,bokyxc->boyxc", weight[start:end], residual)
+        if single_source:
+            # One source: the einsum's sum of one product is that product, bit for bit.
+            transplant = weight[start:end, :, 0, tf.newaxis, tf.newaxis, tf.newaxis] * residual[
+                :, :, 0]
+        else:
+            transplant = tf.einsum("bok,bokyxc->boyxc", weight[start:end], residual)
         cover = present[start:end, :, tf.newaxis, tf.newaxis] * blend_map[tf.newaxis]
-        return tf.math.divide_no_nan(
-            tf.einsum("boyx,boyxc->byxc", cover, transplant),
-            tf.reduce_sum(cover, axis=1)[..., tf.newaxis])
+        return tf.math.divide_no_nan(_sum_over_offsets(cover, transplant),
+                                     tf.reduce_sum(cover, axis=1)[..., tf.newaxis])
 
     chunks = (hole_count + _TOP_K_CHUNK - 1) // _TOP_K_CHUNK
     parts = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
