@@ -298,7 +298,8 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
     every ring pixel. A box wider or taller than ``max_side`` (default ``MEMBRANE_MAX_SIDE``)
     is solved on blocks of F × F pixels (F a power of two; a block is pinned to the mean
     mismatch of its ring pixels) and up-sampled bilinearly, cell by cell, so the cost stays
-    bounded at any resolution.
+    bounded at any resolution. ``hole`` is the [H, W] hole map of ``known``: bool, or nonzero
+    = hole (read on that box only).
     """
     max_side = max_side or MEMBRANE_MAX_SIDE
     rows, cols = hole_cells // grid_width, hole_cells % grid_width
@@ -309,7 +310,10 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
     right = tf.minimum(tf.reduce_max(cols) + 2, grid_width) * cell_width
     height, width = bottom - top, right - left
 
-    ring = tf.cast(tf.where(boundary_ring(hole[top:bottom, left:right])), tf.int32)
+    hole_box = hole[top:bottom, left:right]
+    if hole_box.dtype != tf.bool:
+        hole_box = hole_box > 0  # Read on the box only, not on the whole frame.
+    ring = tf.cast(tf.where(boundary_ring(hole_box)), tf.int32)
     mismatch = (tf.cast(tf.gather_nd(known, ring + tf.stack([top, left])), tf.float32)
                 - base.points(ring[:, 0] + top, ring[:, 1] + left))
 
@@ -482,7 +486,7 @@ def _inpaint(image, hole, generator, config, hole_only=True):
         network = CellUpsampler(refined, work_height, work_width, grid_width, cell_height,
                              cell_width)
         fill = (network.cells(hole_cells) + residuals
-                + seam_correction(known_work, hole_work[..., 0] > 0, hole_cells, network,
+                + seam_correction(known_work, hole_work[..., 0], hole_cells, network,
                                   grid_height, grid_width, cell_height, cell_width))
     else:
         fill = upsampler.cells(hole_cells) + residuals

@@ -198,15 +198,24 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     blend_y = _blend_weights(cell_height, [o[0] for o in offsets], blend_width)  # [O, ch]
     blend_x = _blend_weights(cell_width, [o[1] for o in offsets], blend_width)  # [O, cw]
     blend_map = blend_y[:, :, tf.newaxis] * blend_x[:, tf.newaxis, :]  # [O, ch, cw]
-    cell_view = tf.reshape(tf.transpose(tf.reshape(
-        known, [grid_height, cell_height, grid_width, cell_width, 3]), [0, 2, 1, 3, 4]),
-        [cells, cell_height, cell_width, 3])
+    # The photo as rows of cells: [gh·ch, gw, cw·3], so a cell is ch contiguous runs of cw
+    # pixels, gathered without transposing the whole frame into cell order first.
+    cell_rows = tf.reshape(known, [grid_height * cell_height, grid_width, cell_width * 3])
+
+    def gather_cells(flat_cells):
+        """[N, ch, cw, 3] pixels of the grid cells of the flat indices ``flat_cells`` [N]."""
+        pixel_rows = (flat_cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(
+            cell_height)[tf.newaxis]
+        pixel_cols = tf.broadcast_to((flat_cells % grid_width)[:, tf.newaxis],
+                                     tf.shape(pixel_rows))
+        runs = tf.gather_nd(cell_rows, tf.stack([pixel_rows, pixel_cols], axis=-1))
+        return tf.reshape(runs, [-1, cell_height, cell_width, 3])
     offset_count = len(offsets)
 
     def chunk(start):
         end = tf.minimum(start + _TOP_K_CHUNK, hole_count)
         chunk_read = tf.reshape(read[start:end], [-1])
-        residual = (tf.cast(tf.gather(cell_view, chunk_read), tf.float32)
+        residual = (tf.cast(gather_cells(chunk_read), tf.float32)
                     - upsampler.cells(chunk_read))
         residual = tf.reshape(residual, [end - start, offset_count, top_k, cell_height,
                                          cell_width, 3])
