@@ -337,15 +337,20 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
                       width // cell_width, cell_height, cell_width).cells(local_cells)
 
 
-def _cell_pixel_indices(cells, grid_width, cell_height, cell_width):
-    """[K, ch, cw, 2] (row, col) of every pixel of the given grid cells."""
-    top = cells // grid_width * cell_height
-    left = cells % grid_width * cell_width
-    rows = top[:, None, None] + tf.range(cell_height)[None, :, None] + 0 * tf.range(
-        cell_width)[None, None, :]
-    cols = left[:, None, None] + tf.range(cell_width)[None, None, :] + 0 * tf.range(
-        cell_height)[None, :, None]
-    return tf.stack([rows, cols], axis=-1)
+def _cell_rows(image, grid_width, cell_width):
+    """[H, gw·cw, C] → [H, gw, cw·C]: each grid cell's pixel row is one run of cw pixels."""
+    shape = tf.shape(image)
+    return tf.reshape(image, tf.stack([shape[0], grid_width, cell_width * shape[2]]))
+
+
+def _cell_row_indices(cells, grid_width, cell_height):
+    """[K·ch, 2] (pixel row, grid column) of every pixel row of the given grid cells, in the
+    ``_cell_rows`` view: gathering or scattering these moves runs of cw pixels, one index per
+    run instead of one per pixel (at 8K, 135 times fewer)."""
+    rows = (cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(cell_height)[
+        tf.newaxis]
+    cols = tf.broadcast_to((cells % grid_width)[:, tf.newaxis], tf.shape(rows))
+    return tf.reshape(tf.stack([rows, cols], axis=-1), [-1, 2])
 
 
 def _network_pass(image, hole, generator, config):
@@ -383,14 +388,18 @@ def _network_pass(image, hole, generator, config):
                                tf.stack([grid_height, grid_width]))
     hole_cells = tf.cast(tf.where(tf.reshape(hole_grid, [-1]) > 0.5)[:, 0], tf.int32)
     cell_height, cell_width = work_height // grid_height, work_width // grid_width
-    indices = tf.reshape(_cell_pixel_indices(hole_cells, grid_width, cell_height, cell_width),
-                         [-1, 2])
-    original = tf.gather_nd(image_work, indices)
-    in_hole = tf.gather_nd(hole_work, indices) > 0
+    # The hole cells' pixels, [K·ch·cw, C] in cell, row, column order.
+    indices = _cell_row_indices(hole_cells, grid_width, cell_height)
+    original = tf.reshape(tf.gather_nd(_cell_rows(image_work, grid_width, cell_width), indices),
+                          [-1, 3])
+    in_hole = tf.reshape(tf.gather_nd(_cell_rows(hole_work, grid_width, cell_width), indices),
+                         [-1, 1]) > 0
 
     # Step 1: zero the hole before anything else reads the image (only hole cells hold any).
-    known_work = tf.tensor_scatter_nd_update(
-        image_work, indices, tf.where(in_hole, tf.zeros_like(original), original))
+    known_work = tf.reshape(tf.tensor_scatter_nd_update(
+        _cell_rows(image_work, grid_width, cell_width), indices,
+        tf.reshape(tf.where(in_hole, tf.zeros_like(original), original), [-1, cell_width * 3])),
+        tf.shape(image_work))
 
     # Step 2: averaging down-sampling over known pixels only (Sec. 4.1): a cell half in the hole
     # gets the mean of its known half, not a mean darkened by the zeroed hole.
@@ -494,7 +503,9 @@ def _inpaint(image, hole, generator, config, hole_only=True):
 
     # Step 6: hard paste: only hole pixels change ("simply a copy of the original", Sec. 3.1).
     updates = tf.where(in_hole, filled, original) if hole_only else filled
-    result = tf.tensor_scatter_nd_update(image_work, indices, updates)
+    result = tf.reshape(tf.tensor_scatter_nd_update(
+        _cell_rows(image_work, grid_width, cell_width), indices,
+        tf.reshape(updates, [-1, cell_width * 3])), tf.shape(image_work))
     result = result[:scaled_height, :scaled_width]
 
     def downscale():
