@@ -219,13 +219,16 @@ def working_geometry(height, width, generator_config, geometry=DEFAULT_GEOMETRY)
 
 def _pad_to(image, height, width):
     """Mirror-pads [H, W, C] at the bottom/right to (height, width)."""
-    # 'SYMMETRIC' allows pads as large as the image (REFLECT needs them strictly smaller);
-    # repeated passes cover pads larger than the image (pad512 on small photos).
+    # Each pass appends the last rows, then the last columns, in reverse order: the
+    # 'SYMMETRIC' mirror pad, for pads as large as the image; repeated passes cover pads larger
+    # than the image (pad512 on small photos). A concatenation of reversed slices is a plain
+    # copy, where MirrorPad walked every pixel of an 8K frame one index at a time (~0.5 s).
     def body(current):
         shape = tf.shape(current)
         step_height = tf.minimum(height - shape[0], shape[0])
+        current = tf.concat([current, tf.reverse(current[shape[0] - step_height:], [0])], 0)
         step_width = tf.minimum(width - shape[1], shape[1])
-        return (tf.pad(current, [[0, step_height], [0, step_width], [0, 0]], mode="SYMMETRIC"),)
+        return (tf.concat([current, tf.reverse(current[:, shape[1] - step_width:], [1])], 1),)
 
     def condition(current):
         shape = tf.shape(current)
@@ -295,7 +298,8 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
     every ring pixel. A box wider or taller than ``max_side`` (default ``MEMBRANE_MAX_SIDE``)
     is solved on blocks of F × F pixels (F a power of two; a block is pinned to the mean
     mismatch of its ring pixels) and up-sampled bilinearly, cell by cell, so the cost stays
-    bounded at any resolution.
+    bounded at any resolution. ``hole`` is the [H, W] hole map of ``known``: bool, or nonzero
+    = hole (read on that box only).
     """
     max_side = max_side or MEMBRANE_MAX_SIDE
     rows, cols = hole_cells // grid_width, hole_cells % grid_width
@@ -306,7 +310,10 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
     right = tf.minimum(tf.reduce_max(cols) + 2, grid_width) * cell_width
     height, width = bottom - top, right - left
 
-    ring = tf.cast(tf.where(boundary_ring(hole[top:bottom, left:right])), tf.int32)
+    hole_box = hole[top:bottom, left:right]
+    if hole_box.dtype != tf.bool:
+        hole_box = hole_box > 0  # Read on the box only, not on the whole frame.
+    ring = tf.cast(tf.where(boundary_ring(hole_box)), tf.int32)
     mismatch = (tf.cast(tf.gather_nd(known, ring + tf.stack([top, left])), tf.float32)
                 - base.points(ring[:, 0] + top, ring[:, 1] + left))
 
@@ -330,15 +337,20 @@ def seam_correction(known, hole, hole_cells, base, grid_height, grid_width, cell
                       width // cell_width, cell_height, cell_width).cells(local_cells)
 
 
-def _cell_pixel_indices(cells, grid_width, cell_height, cell_width):
-    """[K, ch, cw, 2] (row, col) of every pixel of the given grid cells."""
-    top = cells // grid_width * cell_height
-    left = cells % grid_width * cell_width
-    rows = top[:, None, None] + tf.range(cell_height)[None, :, None] + 0 * tf.range(
-        cell_width)[None, None, :]
-    cols = left[:, None, None] + tf.range(cell_width)[None, None, :] + 0 * tf.range(
-        cell_height)[None, :, None]
-    return tf.stack([rows, cols], axis=-1)
+def _cell_rows(image, grid_width, cell_width):
+    """[H, gw·cw, C] → [H, gw, cw·C]: each grid cell's pixel row is one run of cw pixels."""
+    shape = tf.shape(image)
+    return tf.reshape(image, tf.stack([shape[0], grid_width, cell_width * shape[2]]))
+
+
+def _cell_row_indices(cells, grid_width, cell_height):
+    """[K·ch, 2] (pixel row, grid column) of every pixel row of the given grid cells, in the
+    ``_cell_rows`` view: gathering or scattering these moves runs of cw pixels, one index per
+    run instead of one per pixel (at 8K, 135 times fewer)."""
+    rows = (cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(cell_height)[
+        tf.newaxis]
+    cols = tf.broadcast_to((cells % grid_width)[:, tf.newaxis], tf.shape(rows))
+    return tf.reshape(tf.stack([rows, cols], axis=-1), [-1, 2])
 
 
 def _network_pass(image, hole, generator, config):
@@ -376,14 +388,18 @@ def _network_pass(image, hole, generator, config):
                                tf.stack([grid_height, grid_width]))
     hole_cells = tf.cast(tf.where(tf.reshape(hole_grid, [-1]) > 0.5)[:, 0], tf.int32)
     cell_height, cell_width = work_height // grid_height, work_width // grid_width
-    indices = tf.reshape(_cell_pixel_indices(hole_cells, grid_width, cell_height, cell_width),
-                         [-1, 2])
-    original = tf.gather_nd(image_work, indices)
-    in_hole = tf.gather_nd(hole_work, indices) > 0
+    # The hole cells' pixels, [K·ch·cw, C] in cell, row, column order.
+    indices = _cell_row_indices(hole_cells, grid_width, cell_height)
+    original = tf.reshape(tf.gather_nd(_cell_rows(image_work, grid_width, cell_width), indices),
+                          [-1, 3])
+    in_hole = tf.reshape(tf.gather_nd(_cell_rows(hole_work, grid_width, cell_width), indices),
+                         [-1, 1]) > 0
 
     # Step 1: zero the hole before anything else reads the image (only hole cells hold any).
-    known_work = tf.tensor_scatter_nd_update(
-        image_work, indices, tf.where(in_hole, tf.zeros_like(original), original))
+    known_work = tf.reshape(tf.tensor_scatter_nd_update(
+        _cell_rows(image_work, grid_width, cell_width), indices,
+        tf.reshape(tf.where(in_hole, tf.zeros_like(original), original), [-1, cell_width * 3])),
+        tf.shape(image_work))
 
     # Step 2: averaging down-sampling over known pixels only (Sec. 4.1): a cell half in the hole
     # gets the mean of its known half, not a mean darkened by the zeroed hole.
@@ -479,7 +495,7 @@ def _inpaint(image, hole, generator, config, hole_only=True):
         network = CellUpsampler(refined, work_height, work_width, grid_width, cell_height,
                              cell_width)
         fill = (network.cells(hole_cells) + residuals
-                + seam_correction(known_work, hole_work[..., 0] > 0, hole_cells, network,
+                + seam_correction(known_work, hole_work[..., 0], hole_cells, network,
                                   grid_height, grid_width, cell_height, cell_width))
     else:
         fill = upsampler.cells(hole_cells) + residuals
@@ -487,7 +503,9 @@ def _inpaint(image, hole, generator, config, hole_only=True):
 
     # Step 6: hard paste: only hole pixels change ("simply a copy of the original", Sec. 3.1).
     updates = tf.where(in_hole, filled, original) if hole_only else filled
-    result = tf.tensor_scatter_nd_update(image_work, indices, updates)
+    result = tf.reshape(tf.tensor_scatter_nd_update(
+        _cell_rows(image_work, grid_width, cell_width), indices,
+        tf.reshape(updates, [-1, cell_width * 3])), tf.shape(image_work))
     result = result[:scaled_height, :scaled_width]
 
     def downscale():

@@ -118,6 +118,22 @@ def _blend_weights(size, offsets, width):
     return tf.stack(rows)
 
 
+def _sum_over_offsets(cover, transplant):
+    """[B, Y, X, C] Σ_o cover[b, o, y, x] · transplant[b, o, y, x, c].
+
+    The batched matrix product einsum("boyx,boyxc->byxc") lowers to, written out: one 1 × O
+    by O × C product per pixel. Spelled this way the same kernel runs over the same operands
+    (equal bit for bit) at well under half the einsum's time on an 8K photo.
+    """
+    shape = tf.shape(transplant)
+    batch, offsets, height, width, channels = (shape[0], shape[1], shape[2], shape[3],
+                                               shape[4])
+    pixels = batch * height * width
+    lhs = tf.reshape(tf.transpose(cover, [0, 2, 3, 1]), [pixels, 1, offsets])
+    rhs = tf.reshape(tf.transpose(transplant, [0, 2, 3, 1, 4]), [pixels, offsets, channels])
+    return tf.reshape(tf.matmul(lhs, rhs), [batch, height, width, channels])
+
+
 def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_width,
                     cell_height, cell_width, top_k, blend, blend_width=1.0):
     """Eq. 4 with the ``top_k`` best sources of each hole cell, optionally blended across cells.
@@ -150,6 +166,7 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     offset_x = tf.constant([o[1] for o in offsets], tf.int32)
     cells = grid_height * grid_width
     hole_count = tf.shape(hole_cells)[0]
+    single_source = top_k == 1  # A Python int here; a tensor below.
     top_k = tf.minimum(top_k, cells)
     values, sources = tf.math.top_k(weights, k=top_k, sorted=False)  # [K, k]
 
@@ -181,23 +198,36 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     blend_y = _blend_weights(cell_height, [o[0] for o in offsets], blend_width)  # [O, ch]
     blend_x = _blend_weights(cell_width, [o[1] for o in offsets], blend_width)  # [O, cw]
     blend_map = blend_y[:, :, tf.newaxis] * blend_x[:, tf.newaxis, :]  # [O, ch, cw]
-    cell_view = tf.reshape(tf.transpose(tf.reshape(
-        known, [grid_height, cell_height, grid_width, cell_width, 3]), [0, 2, 1, 3, 4]),
-        [cells, cell_height, cell_width, 3])
+    # The photo as rows of cells: [gh·ch, gw, cw·3], so a cell is ch contiguous runs of cw
+    # pixels, gathered without transposing the whole frame into cell order first.
+    cell_rows = tf.reshape(known, [grid_height * cell_height, grid_width, cell_width * 3])
+
+    def gather_cells(flat_cells):
+        """[N, ch, cw, 3] pixels of the grid cells of the flat indices ``flat_cells`` [N]."""
+        pixel_rows = (flat_cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(
+            cell_height)[tf.newaxis]
+        pixel_cols = tf.broadcast_to((flat_cells % grid_width)[:, tf.newaxis],
+                                     tf.shape(pixel_rows))
+        runs = tf.gather_nd(cell_rows, tf.stack([pixel_rows, pixel_cols], axis=-1))
+        return tf.reshape(runs, [-1, cell_height, cell_width, 3])
     offset_count = len(offsets)
 
     def chunk(start):
         end = tf.minimum(start + _TOP_K_CHUNK, hole_count)
         chunk_read = tf.reshape(read[start:end], [-1])
-        residual = (tf.cast(tf.gather(cell_view, chunk_read), tf.float32)
+        residual = (tf.cast(gather_cells(chunk_read), tf.float32)
                     - upsampler.cells(chunk_read))
         residual = tf.reshape(residual, [end - start, offset_count, top_k, cell_height,
                                          cell_width, 3])
-        transplant = tf.einsum("bok,bokyxc->boyxc", weight[start:end], residual)
+        if single_source:
+            # One source: the einsum's sum of one product is that product, bit for bit.
+            transplant = weight[start:end, :, 0, tf.newaxis, tf.newaxis, tf.newaxis] * residual[
+                :, :, 0]
+        else:
+            transplant = tf.einsum("bok,bokyxc->boyxc", weight[start:end], residual)
         cover = present[start:end, :, tf.newaxis, tf.newaxis] * blend_map[tf.newaxis]
-        return tf.math.divide_no_nan(
-            tf.einsum("boyx,boyxc->byxc", cover, transplant),
-            tf.reduce_sum(cover, axis=1)[..., tf.newaxis])
+        return tf.math.divide_no_nan(_sum_over_offsets(cover, transplant),
+                                     tf.reduce_sum(cover, axis=1)[..., tf.newaxis])
 
     chunks = (hole_count + _TOP_K_CHUNK - 1) // _TOP_K_CHUNK
     parts = tf.TensorArray(tf.float32, size=chunks, infer_shape=False)
