@@ -3,15 +3,15 @@
 Restores the generator (float32) from the latest checkpoint of ``--model_dir`` (its weight
 average when the run keeps one, ``TrainConfig.generator_ema_decay``; ``--weights latest`` takes
 the latest weights instead), writes ``generator.npz`` (float16) + ``generator.json`` into
-``--out``, merges the run's session log (``train_log.jsonl``: steps, wall time, CPU, precision,
-losses of every training session) into the committed ``training_log.jsonl`` (a run
-warm-started on a new machine only knows its own sessions; earlier ones are kept), and measures
+``--out``, merges the run's log (``train_log.jsonl``: steps, wall time, CPU, precision and losses of
+every run of the trainer) into the committed ``training_log.jsonl`` (a run warm-started on a
+new machine only knows its own runs of the trainer; earlier ones are kept), and measures
 what float16 storage costs: the largest weight change, and the in-hole difference of the
 inpainted held-out cases (``crainpaint.evaluation.cases.held_out_cases``, the ones
 ``tests/test_pretrained.py`` uses) between the float32 and float16 generators. Records the
 float16 weights' mean in-hole L1 on those cases (0-255) under their step in
-``validation_log.jsonl`` and prints a markdown table of the sessions, with that held-out L1 at
-each session's last step where one was bundled, for the model card.
+``validation_log.jsonl`` and prints a markdown table of the runs of the trainer, with that held-out L1
+at each one's last step where one was bundled, for the model card.
 
     python experiments/bundle_weights.py --model_dir ~/.cache/crainpaint/runs/photos
 """
@@ -48,8 +48,8 @@ def read_validation_log(path):
     return {entry["step"]: entry["held_out_l1"] for entry in _read_jsonl(path)}
 
 
-def session_table(log_path, validation=None):
-    """Markdown rows of the sessions; ``validation`` maps a step to its held-out L1."""
+def runs_table(log_path, validation=None):
+    """Markdown rows of the runs of the trainer; ``validation`` maps a step to its held-out L1."""
     validation = validation or {}
     lines = ["| finished (UTC) | stage | steps | wall time | images/s | precision | CPU | "
              "last losses | held-out L1 at the end |", "|---|---|---|---|---|---|---|---|---|"]
@@ -70,16 +70,16 @@ def session_table(log_path, validation=None):
     return "\n".join(lines)
 
 
-def merge_session_logs(committed_path, run_path):
-    """Writes into ``committed_path`` its sessions plus the run's new ones, ordered by finish
-    time; a session is identified by (finished, start_step, end_step), so re-bundling the same
+def merge_run_logs(committed_path, run_path):
+    """Writes into ``committed_path`` its runs of the trainer plus the new ones of ``run_path``, ordered by finish
+    time; a run of the trainer is identified by (finished, start_step, end_step), so re-bundling the same
     run adds nothing twice."""
-    sessions = {}
+    runs = {}
     for entry in _read_jsonl(committed_path) + _read_jsonl(run_path):
-        sessions[(entry["finished"], entry["start_step"], entry["end_step"])] = entry
+        runs[(entry["finished"], entry["start_step"], entry["end_step"])] = entry
     with open(committed_path + ".tmp", "w") as handle:
-        for key in sorted(sessions):
-            handle.write(json.dumps(sessions[key], sort_keys=True) + "\n")
+        for key in sorted(runs):
+            handle.write(json.dumps(runs[key], sort_keys=True) + "\n")
     os.replace(committed_path + ".tmp", committed_path)
 
 
@@ -125,7 +125,7 @@ def main(argv):
     max_error = save_generator_weights(generator, args.out, step=generator.restored_step,
                                        extra=extra)
     log_path = os.path.join(args.out, "training_log.jsonl")
-    merge_session_logs(log_path, os.path.join(model_dir, TRAIN_LOG_NAME))
+    merge_run_logs(log_path, os.path.join(model_dir, TRAIN_LOG_NAME))
 
     half = load_generator_weights(args.out)
     differences, full_errors, half_errors = [], [], []
@@ -143,7 +143,7 @@ def main(argv):
           f"(crainpaint.evaluation.cases.held_out_cases) the in-hole output differs by at most "
           f"{difference.max()} (mean {difference.mean():.4f}) on 0-255; in-hole L1 float32 "
           f"{np.mean(full_errors):.3f} vs float16 {np.mean(half_errors):.3f}.")
-    # The validation curve across sessions: one line per bundling (steps are global).
+    # The validation curve across runs of the trainer: one line per bundling (steps are global).
     validation_path = os.path.join(args.out, VALIDATION_LOG_NAME)
     validation = read_validation_log(validation_path)
     validation[generator.restored_step] = float(np.mean(half_errors))
@@ -154,7 +154,7 @@ def main(argv):
     os.replace(validation_path + ".tmp", validation_path)
     if os.path.exists(log_path):
         print()
-        print(session_table(log_path, validation))
+        print(runs_table(log_path, validation))
     return 0
 
 

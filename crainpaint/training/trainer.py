@@ -105,7 +105,7 @@ class Trainer:
                                    is_chief=self.is_chief, task_id=self.task_id)
         self.restored_from = self.state.restore(warm_start)
         self._dataset = None  # (factory, start example, distributed dataset)
-        self._session_dataset = None
+        self._run_dataset = None
         self._preview_batch = None
         self.make_iterator()  # Builds the input pipeline: bad data fails here.
 
@@ -175,9 +175,9 @@ class Trainer:
                     f"Cannot read the training data (data.dataset {data.dataset!r}, "
                     f"data.data_dir {data.data_dir!r}): {error}") from error
             self._dataset = (factory, start_example, distributed)
-        self._session_dataset = self._dataset[2]
+        self._run_dataset = self._dataset[2]
         self._preview_batch = None
-        return iter(self._session_dataset)
+        return iter(self._run_dataset)
 
     # ------------------------------------------------------------------------------------------
     # The controller.
@@ -209,7 +209,7 @@ class Trainer:
         # Every worker ends its loops at the same steps, so saves line up across workers.
         intervals = (config.summary_every_steps, config.image_summary_every_steps,
                      config.checkpoint_every_steps, config.export_generator_every_steps)
-        session_started = time.perf_counter()
+        run_started = time.perf_counter()
         last_save_time = time.monotonic()
         last_saved_step = start_step if self.restored_from else None
         window_started, window_steps = time.perf_counter(), 0
@@ -271,7 +271,7 @@ class Trainer:
                     self.state.save(step)
                 if step != start_step:
                     self.export_generator()
-            seconds = time.perf_counter() - session_started
+            seconds = time.perf_counter() - run_started
             result = {
                 "status": "failed" if failed else status, "step": step, "metrics": metrics,
                 "seconds": seconds,
@@ -307,7 +307,7 @@ class Trainer:
         """The image grid (``actions.preview_grid``) of the first batch of this run's
         stream (the batch this run's first update saw)."""
         if self._preview_batch is None:
-            batch = next(iter(self._session_dataset))
+            batch = next(iter(self._run_dataset))
             self._preview_batch = actions.first_local_examples(self.strategy, batch)
         image, mask = self._preview_batch["image"], self._preview_batch["mask"]
         coarse, refined, scores = self.task.preview(image, mask)
