@@ -16,7 +16,9 @@ Pipeline for one photo at its own resolution (no Python in the loop, dynamic hei
    usable source weighted by its score over non-overlapping cells (``CRAConfig.paper()``); by
    default each hole cell transplants its best source's residual, taken against a blurrier
    base (the network output averaged over 4 × 4 pixels), cross-faded with its neighbours'
-   transplants across cell boundaries (``CRAConfig.residual_*``; ``crainpaint.residuals``);
+   transplants across cell boundaries; a cell on the hole's edge takes, of its 8 best-scoring
+   sources, the one that agrees best with its own known pixels (``CRAConfig.residual_*``;
+   ``crainpaint.residuals``);
 6. the fill is rounded, clipped and pasted into the original: every pixel outside the hole is
    a bit-exact copy of the input ("simply a copy of the original raw input", Sec. 3.1). With
    ``seam="paste"`` (the paper's) the fill is blurry image + aggregated residual; with
@@ -35,7 +37,7 @@ from crainpaint.pixels import from_network_range, to_network_range, to_uint8
 from crainpaint.layers.attention import grid_hole_mask, valid_source_mask
 from crainpaint.membrane import boundary_ring, membrane_interpolation
 from crainpaint.residuals import (CellUpsampler, aggregate_residuals, aggregate_top_k,
-                                  sharpen_weights)
+                                  match_known_pixels, sharpen_weights)
 
 GEOMETRIES = ("tile", "pad512", "aspect")
 # Lower in-hole L1 than "tile" in every hole-area bin of the validation photos
@@ -66,6 +68,11 @@ DEFAULT_RESIDUAL_TOP_K = 1
 DEFAULT_RESIDUAL_SHARPNESS = 1.0
 DEFAULT_RESIDUAL_BLEND = 0.3
 DEFAULT_RESIDUAL_SCALE = 4
+# A hole cell on the hole's edge takes, of its 8 best-scoring sources, the one whose residual
+# agrees best with its own known pixels: in-hole L1 fell in every bin of the validation photos,
+# at their own size and at 512², keeping most of the texture (SWD up by 6-12 at their size)
+# (python experiments/evaluate.py --residual_candidates N; model card, "Texture").
+DEFAULT_RESIDUAL_CANDIDATES = 8
 # Known fractions at or below this count as none (area resizing leaves rounding residue).
 _KNOWN_EPSILON = 1e-6
 # Longest side of the grid the Poisson seam's membrane is solved on (seam_correction): larger
@@ -122,6 +129,11 @@ class CRAConfig:
             transplants from its source, hold structure up to s network pixels across, not
             only what is finer than the network's resolution. Needed for texture where the
             photo is close to the network's size and its residuals are nearly empty.
+        residual_candidates: with top-k sources, a hole cell on the hole's edge takes, of its
+            this many best-scoring sources, the k whose residuals agree best with its own
+            known pixels (``crainpaint.residuals.match_known_pixels``), so the transplant
+            continues the texture it meets. At most k (1, the paper's, or with
+            ``residual_top_k=0``): the best-scoring sources, as the attention ranks them.
     """
 
     geometry: str = DEFAULT_GEOMETRY
@@ -132,6 +144,7 @@ class CRAConfig:
     residual_sharpness: float = DEFAULT_RESIDUAL_SHARPNESS
     residual_blend: float = DEFAULT_RESIDUAL_BLEND
     residual_scale: int = DEFAULT_RESIDUAL_SCALE
+    residual_candidates: int = DEFAULT_RESIDUAL_CANDIDATES
 
     @classmethod
     def paper(cls, **overrides):
@@ -141,7 +154,7 @@ class CRAConfig:
         blurry image + residual. ``overrides`` replace single fields."""
         fields = dict(geometry="pad512", feather_px=0, hole_threshold=0.0, seam="paste",
                       residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
-                      residual_scale=1)
+                      residual_scale=1, residual_candidates=1)
         fields.update(overrides)
         return cls(**fields)
 
@@ -168,6 +181,10 @@ class CRAConfig:
         if isinstance(self.residual_scale, bool) or self.residual_scale not in RESIDUAL_SCALES:
             raise ValueError(f"residual_scale must be one of {RESIDUAL_SCALES} (1 = the "
                              f"paper's), got {self.residual_scale!r}.")
+        if (isinstance(self.residual_candidates, bool)
+                or not isinstance(self.residual_candidates, int) or self.residual_candidates < 1):
+            raise ValueError(f"residual_candidates must be an int >= 1 (at most residual_top_k: "
+                             f"the best-scoring sources), got {self.residual_candidates!r}.")
         if self.residual_blend and self.residual_top_k == 0:
             raise ValueError("residual_blend needs residual_top_k >= 1: the blended aggregation "
                              "reads a few sources per hole cell; set residual_top_k (e.g. 4) "
@@ -418,9 +435,10 @@ def _network_pass(image, hole, generator, config):
     return dict(height=height, width=width, work_height=work_height, work_width=work_width,
                 grid_height=grid_height, grid_width=grid_width, resized=resized,
                 scaled_height=scaled_height, scaled_width=scaled_width, image_work=image_work,
-                hole_work=hole_work, hole_cells=hole_cells, cell_height=cell_height,
-                cell_width=cell_width, indices=indices, original=original, in_hole=in_hole,
-                known_work=known_work, refined=refined, composite=composite, weights=weights)
+                hole_work=hole_work, hole_area=hole_area, hole_cells=hole_cells,
+                cell_height=cell_height, cell_width=cell_width, indices=indices,
+                original=original, in_hole=in_hole, known_work=known_work, refined=refined,
+                composite=composite, weights=weights)
 
 
 def hole_attention(image, hole, generator, config=CRAConfig()):
@@ -481,10 +499,20 @@ def _inpaint(image, hole, generator, config, hole_only=True):
     if config.residual_sharpness != 1.0 or config.residual_top_k:
         weights = sharpen_weights(weights, float(config.residual_sharpness))
     if config.residual_top_k:
+        chosen = None
+        if config.residual_candidates > config.residual_top_k:
+            cell_hole = tf.image.resize(state["hole_area"], tf.stack([grid_height, grid_width]),
+                                        "area")
+            chosen = match_known_pixels(
+                known_work, hole_work, upsampler, weights, hole_cells,
+                1.0 - tf.gather(tf.reshape(cell_hole, [-1]), hole_cells), grid_height,
+                grid_width, cell_height, cell_width, config.residual_top_k,
+                config.residual_candidates)
         residuals = aggregate_top_k(known_work, upsampler, weights, hole_cells, grid_height,
                                     grid_width, cell_height, cell_width, config.residual_top_k,
                                     blend=config.residual_blend > 0.0,
-                                    blend_width=float(config.residual_blend or 1.0))
+                                    blend_width=float(config.residual_blend or 1.0),
+                                    chosen=chosen)
     else:
         residuals = aggregate_residuals(known_work, upsampler, weights, grid_height, grid_width,
                                         cell_height, cell_width)

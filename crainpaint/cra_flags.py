@@ -70,6 +70,12 @@ def define_cra_flags(flag_values=flags.FLAGS):
                       "The residuals are taken against the network's output averaged over s × s "
                       "of its pixels (1 = the paper's: the output as it is); "
                       f"{both('residual_scale')}.", flag_values=flag_values)
+    flags.DEFINE_integer("residual_candidates", None, "A hole cell on the hole's edge takes, "
+                         "of its this many best-scoring sources, the residual_top_k whose "
+                         "residuals agree best with its own known pixels (at most "
+                         "residual_top_k: the best-scoring ones); "
+                         f"{both('residual_candidates')}.", lower_bound=1,
+                         flag_values=flag_values)
 
 
 # One flag per CRAConfig field, named like it.

@@ -47,6 +47,12 @@ DEFAULT_RESIDUAL_TOP_K = 1
 DEFAULT_RESIDUAL_SHARPNESS = 1.0
 DEFAULT_RESIDUAL_BLEND = 0.3
 DEFAULT_RESIDUAL_SCALE = 4
+DEFAULT_RESIDUAL_CANDIDATES = 8
+# A hole cell with fewer known pixels than this fraction keeps its best-scoring source
+# (crainpaint.residuals.MATCH_MIN_KNOWN).
+_MATCH_MIN_KNOWN = 1.0 / 16.0
+# ... compared on every s-th pixel per axis, s = cell side // this (crainpaint.residuals).
+_MATCH_SAMPLES = 32
 # Known fractions at or below this count as none (as in crainpaint.cra).
 _KNOWN_EPSILON = 1e-6
 DEFAULT_SEAM = "poisson"
@@ -76,6 +82,9 @@ class PortableConfig:
         residual_blend: width in cells of the cross-fade between neighbouring transplants
             (needs ``residual_top_k`` ≥ 1).
         residual_scale: the blurry base is the network output averaged over s × s pixels.
+        residual_candidates: a hole cell on the hole's edge takes, of its this many
+            best-scoring sources, the ``residual_top_k`` whose residuals agree best with its
+            own known pixels (at most ``residual_top_k``: the best-scoring ones).
     """
 
     geometry: str = "tile"
@@ -85,12 +94,14 @@ class PortableConfig:
     residual_sharpness: float = DEFAULT_RESIDUAL_SHARPNESS
     residual_blend: float = DEFAULT_RESIDUAL_BLEND
     residual_scale: int = DEFAULT_RESIDUAL_SCALE
+    residual_candidates: int = DEFAULT_RESIDUAL_CANDIDATES
 
     @classmethod
     def paper(cls, **overrides):
         """The paper's choices, as ``CRAConfig.paper()``; ``overrides`` replace fields."""
         fields = dict(geometry="pad512", hole_threshold=0.0, seam="paste", residual_top_k=0,
-                      residual_sharpness=1.0, residual_blend=0.0, residual_scale=1)
+                      residual_sharpness=1.0, residual_blend=0.0, residual_scale=1,
+                      residual_candidates=1)
         fields.update(overrides)
         return cls(**fields)
 
@@ -113,6 +124,9 @@ class PortableConfig:
         if self.residual_blend and not self.residual_top_k:
             raise ValueError("residual_blend needs residual_top_k >= 1; set residual_top_k "
                              "(e.g. 1) or residual_blend=0.")
+        if type(self.residual_candidates) is not int or self.residual_candidates < 1:
+            raise ValueError(f"residual_candidates must be an int >= 1, got "
+                             f"{self.residual_candidates!r}.")
         if self.residual_scale not in RESIDUAL_SCALES:
             raise ValueError(f"residual_scale must be one of {RESIDUAL_SCALES}, got "
                              f"{self.residual_scale!r}.")
@@ -348,18 +362,56 @@ def _divide_no_nan(numerator, denominator):
     return np.where(denominator == 0, 0.0, numerator / safe).astype(np.float32)
 
 
+def match_known_pixels(known, hole, upsampler, weights, hole_cells, known_fraction,
+                       grid_width, cell_height, cell_width, top_k, candidates):
+    """([K, top_k] sources, [K, top_k] scores): of each hole cell's ``candidates`` best-scoring
+    sources, the ``top_k`` whose residuals differ least (sum of absolute differences on every
+    s-th pixel, s = cell side // 32) from the cell's own over its known pixels; cells with
+    less than 1/16 known keep the best-scoring ones
+    (``crainpaint.residuals.match_known_pixels``)."""
+    order = np.argsort(-weights, axis=1, kind="stable")[:, :candidates]
+    values = np.take_along_axis(weights, order, axis=1)
+    ranks = np.broadcast_to(np.arange(order.shape[1]), order.shape).copy()
+    stride = max(min(cell_height, cell_width) // _MATCH_SAMPLES, 1)
+
+    def sample_pixels(cells):
+        rows = (cells // grid_width * cell_height)[:, np.newaxis, np.newaxis] + np.arange(
+            0, cell_height, stride)[np.newaxis, :, np.newaxis]
+        cols = (cells % grid_width * cell_width)[:, np.newaxis, np.newaxis] + np.arange(
+            0, cell_width, stride)[np.newaxis, np.newaxis, :]
+        return rows, cols
+
+    def residuals(cells):
+        rows, cols = sample_pixels(cells)
+        return known[rows, cols].astype(np.float32) - upsampler._values(rows, cols)
+
+    for row in np.flatnonzero(known_fraction >= _MATCH_MIN_KNOWN):
+        cell = hole_cells[row:row + 1]
+        rows, cols = sample_pixels(cell)
+        own_known = ~hole[rows, cols][..., np.newaxis]
+        difference = (np.abs(residuals(order[row]) - residuals(cell)) * own_known).sum(
+            axis=(1, 2, 3))
+        ranks[row] = np.argsort(np.where(values[row] > 0.0, difference, np.inf), kind="stable")
+    ranks = ranks[:, :top_k]
+    return np.take_along_axis(order, ranks, axis=1), np.take_along_axis(values, ranks, axis=1)
+
+
 def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_width,
-                    cell_height, cell_width, top_k, blend, blend_width=1.0):
+                    cell_height, cell_width, top_k, blend, blend_width=1.0, chosen=None):
     """Eq. 4 with each hole cell's ``top_k`` best sources, optionally cross-faded with its
-    neighbours' transplants read at the same offset (``crainpaint.cra.aggregate_top_k``)."""
+    neighbours' transplants read at the same offset (``crainpaint.cra.aggregate_top_k``);
+    ``chosen`` ([K, top_k] sources and scores) replaces the best-scoring sources."""
     offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)] if blend else [(0, 0)]
     offset_y = np.array([offset[0] for offset in offsets])
     offset_x = np.array([offset[1] for offset in offsets])
     cells = grid_height * grid_width
     hole_count = len(hole_cells)
     top_k = min(top_k, cells)
-    sources = np.argpartition(-weights, top_k - 1, axis=1)[:, :top_k]
-    values = np.take_along_axis(weights, sources, axis=1)
+    if chosen is None:
+        sources = np.argpartition(-weights, top_k - 1, axis=1)[:, :top_k]
+        values = np.take_along_axis(weights, sources, axis=1)
+    else:
+        sources, values = chosen
 
     # Row of each hole cell's neighbour at every offset ([K, O]), -1 when it is no hole cell.
     neighbour_rows = (hole_cells // grid_width)[:, np.newaxis] + offset_y[np.newaxis]
@@ -556,10 +608,19 @@ def _inpaint(image, hole, network, config):
         weights = np.power(weights, np.float32(config.residual_sharpness))
         weights = _divide_no_nan(weights, weights.sum(axis=1, keepdims=True))
     if config.residual_top_k:
+        chosen = None
+        if config.residual_candidates > config.residual_top_k:
+            cell_known = 1.0 - hole_area[..., 0].reshape(grid, network_cell, grid,
+                                                         network_cell).mean(axis=(1, 3))
+            chosen = match_known_pixels(known_work, hole_work, upsampler, weights, hole_cells,
+                                        cell_known.reshape(-1)[hole_cells], grid, cell_height,
+                                        cell_width, config.residual_top_k,
+                                        config.residual_candidates)
         residuals = aggregate_top_k(known_work, upsampler, weights, hole_cells, grid, grid,
                                     cell_height, cell_width, config.residual_top_k,
                                     blend=config.residual_blend > 0.0,
-                                    blend_width=float(config.residual_blend or 1.0))
+                                    blend_width=float(config.residual_blend or 1.0),
+                                    chosen=chosen)
     else:
         residuals = aggregate_residuals(known_work, upsampler, weights, grid, grid, cell_height,
                                         cell_width)

@@ -6,7 +6,9 @@ only the grid cells it is asked for), and the residual of a hole cell is a weigh
 context residuals (photo − blurry image) of the cells the attention points to.
 ``aggregate_residuals`` is the paper's Eq. 4 over every usable source; ``aggregate_top_k`` keeps
 a hole cell's best sources only and can cross-fade neighbouring cells' transplants;
-``sharpen_weights`` raises the attention scores to a power before either.
+``match_known_pixels`` chooses those sources, for the cells on the hole's edge, by how well
+they agree with the cell's own known pixels; ``sharpen_weights`` raises the attention scores to
+a power before either.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ import tensorflow as tf
 # Hole cells whose transplanted residuals are gathered at once by the top-k aggregation: bounds
 # its memory (at 8K a cell is 135² pixels; 16 cells × 9 neighbours × 4 sources ≈ 130 MB).
 _TOP_K_CHUNK = 16
+# match_known_pixels: a hole cell with fewer known pixels than this fraction keeps its
+# best-scoring source (a handful of pixels says little about which source continues them).
+MATCH_MIN_KNOWN = 1.0 / 16.0
+# match_known_pixels compares cells on every s-th pixel per axis, s = cell side // this (at
+# least 1): every pixel up to 63-pixel cells (photos of up to about 2K), a grid of 32-63 per
+# axis beyond, so the comparison costs the same per cell at any resolution.
+MATCH_SAMPLES = 32
 
 
 class CellUpsampler:
@@ -53,6 +62,15 @@ class CellUpsampler:
         return tf.image.crop_and_resize(
             self.padded, boxes, tf.zeros_like(indices), tf.stack([self.cell_height,
                                                                    self.cell_width]))
+
+    def samples(self, indices, stride, count_y, count_x):
+        """[K, count_y, count_x, C] blurry image at the pixels (i·stride, j·stride) of the grid
+        cells of the flat ``indices`` [K] (an evenly spaced grid, one crop per cell)."""
+        boxes = self._boxes(indices // self.grid_width * self.cell_height,
+                            indices % self.grid_width * self.cell_width,
+                            (count_y - 1) * stride + 1, (count_x - 1) * stride + 1)
+        return tf.image.crop_and_resize(self.padded, boxes, tf.zeros_like(indices),
+                                        tf.stack([count_y, count_x]))
 
     def points(self, rows, cols):
         """[N, C] values of the blurry image at the output pixels (rows[n], cols[n])."""
@@ -134,8 +152,101 @@ def _sum_over_offsets(cover, transplant):
     return tf.reshape(tf.matmul(lhs, rhs), [batch, height, width, channels])
 
 
+def _residual_cells(known, upsampler, cells, gather_cells):
+    """[N, ch, cw, 3] residuals (photo − blurry image) of the grid cells ``cells`` [N]."""
+    return tf.cast(gather_cells(known, cells), tf.float32) - upsampler.cells(cells)
+
+
+def _cell_gatherer(grid_height, grid_width, cell_height, cell_width):
+    """A function (image, flat cells [N]) → [N, ch, cw, C] pixels of those grid cells.
+
+    The image is viewed as rows of cells, [gh·ch, gw, cw·C], so a cell is ch contiguous runs
+    of cw pixels, gathered without transposing the whole frame into cell order first.
+    """
+    def gather_cells(image, flat_cells):
+        channels = tf.shape(image)[-1]
+        cell_rows = tf.reshape(image, tf.stack([grid_height * cell_height, grid_width,
+                                                cell_width * channels]))
+        pixel_rows = (flat_cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(
+            cell_height)[tf.newaxis]
+        pixel_cols = tf.broadcast_to((flat_cells % grid_width)[:, tf.newaxis],
+                                     tf.shape(pixel_rows))
+        runs = tf.gather_nd(cell_rows, tf.stack([pixel_rows, pixel_cols], axis=-1))
+        return tf.reshape(runs, tf.stack([-1, cell_height, cell_width, channels]))
+    return gather_cells
+
+
+def match_known_pixels(known, hole, upsampler, weights, hole_cells, known_fraction,
+                       grid_height, grid_width, cell_height, cell_width, top_k, candidates,
+                       min_known=MATCH_MIN_KNOWN):
+    """Each hole cell's ``top_k`` sources: of its ``candidates`` best-scoring ones, those whose
+    residuals agree best with the cell's own known pixels.
+
+    A hole cell on the hole's edge holds known pixels, and their residual (photo − blurry
+    image) is the texture the transplant has to continue. Its ``candidates`` highest-scoring
+    sources are ranked by the sum of absolute differences between their residual and that one
+    over those pixels (at the same positions in the cell; on every s-th pixel per axis in
+    cells of more than 63 pixels, ``MATCH_SAMPLES``), as exemplar-based inpainting matches a
+    patch on its known part, and the first ``top_k`` are kept. Cells with less than
+    ``min_known`` of their pixels known, which include every cell inside the hole, keep their
+    ``top_k`` best-scoring sources; only the edge cells are read, so the cost grows with the
+    hole's outline, not its area.
+
+    Args:
+        known: [gh·ch, gw·cw, 3] working image with the hole zeroed.
+        hole: [gh·ch, gw·cw, 1] hole map of ``known`` (nonzero = hole).
+        upsampler: the ``CellUpsampler`` of the blurry image.
+        weights: [K, gh·gw] scores of the K hole cells (zero for unusable sources).
+        hole_cells: [K] flat grid indices of the hole cells.
+        known_fraction: [K] fraction of each hole cell's pixels that are known.
+        top_k: sources kept per hole cell (≥ 1, at most ``candidates``).
+        candidates: sources compared per hole cell.
+    Returns:
+        ([K, top_k] source cells, [K, top_k] their scores), for ``aggregate_top_k``.
+    """
+    values, sources = tf.math.top_k(weights, k=tf.minimum(candidates, grid_height * grid_width))
+    edge = tf.cast(tf.where(known_fraction >= min_known)[:, 0], tf.int32)  # rows of K
+    edge_count = tf.shape(edge)[0]
+    stride = tf.maximum(tf.minimum(cell_height, cell_width) // MATCH_SAMPLES, 1)
+    count_y, count_x = (cell_height + stride - 1) // stride, (cell_width + stride - 1) // stride
+    offsets = tf.stack(tf.meshgrid(tf.range(count_y) * stride, tf.range(count_x) * stride,
+                                   indexing="ij"), axis=-1)  # [ny, nx, 2]
+
+    def sampled(image, cells):
+        """[N, ny, nx, C] ``image`` at the comparison's pixels of the grid cells ``cells``."""
+        corners = tf.stack([cells // grid_width * cell_height, cells % grid_width * cell_width],
+                           axis=-1)
+        return tf.gather_nd(image, corners[:, tf.newaxis, tf.newaxis] + offsets[tf.newaxis])
+
+    def residuals(cells):
+        return (tf.cast(sampled(known, cells), tf.float32)
+                - upsampler.samples(cells, stride, count_y, count_x))
+
+    def rank_chunk(start, ranks):
+        """Re-ranks the candidates of the edge cells edge[start:start + chunk]."""
+        rows = edge[start:tf.minimum(start + _TOP_K_CHUNK, edge_count)]
+        cells = tf.gather(hole_cells, rows)
+        own = residuals(cells)  # [b, ny, nx, 3]
+        own_known = tf.cast(sampled(hole, cells) == 0, tf.float32)  # [b, ny, nx, 1]
+        other = residuals(tf.reshape(tf.gather(sources, rows), [-1]))
+        other = tf.reshape(other, tf.stack([tf.shape(rows)[0], -1, count_y, count_x, 3]))
+        difference = tf.reduce_sum(tf.abs(other - own[:, tf.newaxis])
+                                   * own_known[:, tf.newaxis], axis=[2, 3, 4])  # [b, c]
+        # Unusable sources (score 0) last; ties keep the score order (a stable sort).
+        difference = tf.where(tf.gather(values, rows) > 0.0, difference, float("inf"))
+        return start + _TOP_K_CHUNK, tf.tensor_scatter_nd_update(
+            ranks, rows[:, tf.newaxis], tf.argsort(difference, axis=1, stable=True))
+
+    # Candidate ranks per hole cell: the score order, re-ranked on the edge cells.
+    ranks = tf.broadcast_to(tf.range(tf.shape(sources)[1])[tf.newaxis], tf.shape(sources))
+    _, ranks = tf.while_loop(lambda start, _: start < edge_count, rank_chunk,
+                             (tf.constant(0), ranks))
+    ranks = ranks[:, :top_k]
+    return (tf.gather(sources, ranks, batch_dims=1), tf.gather(values, ranks, batch_dims=1))
+
+
 def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_width,
-                    cell_height, cell_width, top_k, blend, blend_width=1.0):
+                    cell_height, cell_width, top_k, blend, blend_width=1.0, chosen=None):
     """Eq. 4 with the ``top_k`` best sources of each hole cell, optionally blended across cells.
 
     Without ``blend``: R_j = Σ_t w_jt R_{i_t} over hole cell j's top-k sources i_t (weights
@@ -158,6 +269,8 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
         blend_width: width of the cross-fade across a cell boundary, in cells (1 = bilinear
             between cell centres; narrower keeps more of each cell a single transplant, whose
             detail an average of two unrelated transplants would halve in the middle).
+        chosen: optional ([K, top_k] source cells, [K, top_k] scores) chosen elsewhere
+            (``match_known_pixels``), used instead of the ``top_k`` best-scoring sources.
     Returns:
         [K, ch, cw, 3] aggregated residuals.
     """
@@ -168,7 +281,10 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     hole_count = tf.shape(hole_cells)[0]
     single_source = top_k == 1  # A Python int here; a tensor below.
     top_k = tf.minimum(top_k, cells)
-    values, sources = tf.math.top_k(weights, k=top_k, sorted=False)  # [K, k]
+    if chosen is None:
+        values, sources = tf.math.top_k(weights, k=top_k, sorted=False)  # [K, k]
+    else:
+        sources, values = chosen
 
     # Row of each hole cell's neighbour at every offset ([K, O]), -1 when it is no hole cell.
     rows, cols = hole_cells // grid_width, hole_cells % grid_width
@@ -198,25 +314,13 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     blend_y = _blend_weights(cell_height, [o[0] for o in offsets], blend_width)  # [O, ch]
     blend_x = _blend_weights(cell_width, [o[1] for o in offsets], blend_width)  # [O, cw]
     blend_map = blend_y[:, :, tf.newaxis] * blend_x[:, tf.newaxis, :]  # [O, ch, cw]
-    # The photo as rows of cells: [gh·ch, gw, cw·3], so a cell is ch contiguous runs of cw
-    # pixels, gathered without transposing the whole frame into cell order first.
-    cell_rows = tf.reshape(known, [grid_height * cell_height, grid_width, cell_width * 3])
-
-    def gather_cells(flat_cells):
-        """[N, ch, cw, 3] pixels of the grid cells of the flat indices ``flat_cells`` [N]."""
-        pixel_rows = (flat_cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(
-            cell_height)[tf.newaxis]
-        pixel_cols = tf.broadcast_to((flat_cells % grid_width)[:, tf.newaxis],
-                                     tf.shape(pixel_rows))
-        runs = tf.gather_nd(cell_rows, tf.stack([pixel_rows, pixel_cols], axis=-1))
-        return tf.reshape(runs, [-1, cell_height, cell_width, 3])
+    gather_cells = _cell_gatherer(grid_height, grid_width, cell_height, cell_width)
     offset_count = len(offsets)
 
     def chunk(start):
         end = tf.minimum(start + _TOP_K_CHUNK, hole_count)
-        chunk_read = tf.reshape(read[start:end], [-1])
-        residual = (tf.cast(gather_cells(chunk_read), tf.float32)
-                    - upsampler.cells(chunk_read))
+        residual = _residual_cells(known, upsampler, tf.reshape(read[start:end], [-1]),
+                                   gather_cells)
         residual = tf.reshape(residual, [end - start, offset_count, top_k, cell_height,
                                          cell_width, 3])
         if single_source:

@@ -17,7 +17,7 @@ from tests import reference
 SMALL = GeneratorConfig(input_size=64, attention_grid=4, width_multiplier=0.25)
 # Eq. 4 as the paper has it: every usable source, the scores as they are, the network's blur.
 PAPER_RESIDUALS = dict(residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
-                       residual_scale=1)
+                       residual_scale=1, residual_candidates=1)
 
 
 class StubGenerator:
@@ -49,7 +49,8 @@ def hand_made_scores(cells=16, seed=1):
 
 def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
               hole_threshold=cra.DEFAULT_HOLE_THRESHOLD, seam="paste", residual_top_k=0,
-              residual_sharpness=1.0, residual_blend=0.0, residual_scale=1):
+              residual_sharpness=1.0, residual_blend=0.0, residual_scale=1,
+              residual_candidates=1):
     """Sec. 3.1 + Eq. 4 on a grid_h × grid_w attention grid of cell-px network cells, for a photo
     whose padded size is an integer multiple of the network input's (grid × cell pixels).
 
@@ -95,6 +96,13 @@ def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
     else:
         result = blurry.copy()
     usable = ~touching.reshape(-1)
+    chosen = None
+    if residual_top_k and residual_candidates > residual_top_k:
+        known_cells = [1 - hole_w[y * cell_h:(y + 1) * cell_h, x * cell_w:(x + 1) * cell_w]
+                       for y in range(grid_h) for x in range(grid_w)]
+        chosen = numpy_matched_sources(hole_grid, scores * usable[np.newaxis], cells,
+                                       known_cells, residual_top_k, residual_candidates,
+                                       residual_sharpness)
     for target in range(grid_h * grid_w):
         y, x = divmod(target, grid_w)
         if not hole_grid[y, x]:
@@ -102,7 +110,7 @@ def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
         if residual_top_k:
             aggregated = numpy_top_k_transplant(
                 y, x, hole_grid, scores * usable[np.newaxis], cells, residual_top_k,
-                residual_sharpness, residual_blend)
+                residual_sharpness, residual_blend, chosen)
         else:
             weights = scores[target] * usable
             if residual_sharpness != 1.0:
@@ -115,13 +123,35 @@ def numpy_cra(image, hole, scores, refined, grid=(4, 4), cell=SMALL.cell_size,
     return np.where(hole[..., None] > 0, result, image), small, small_hole
 
 
-def numpy_top_k_transplant(row, col, hole_grid, weights, cells, top_k, sharpness, blend):
+def numpy_matched_sources(hole_grid, weights, cells, known_cells, top_k, candidates,
+                          sharpness):
+    """{hole cell: [sources]} for the hole cells with at least 1/16 of their pixels known: of
+    the ``candidates`` highest (sharpened) scores, the ``top_k`` sources whose residuals have
+    the least sum of absolute differences to the cell's own residual over its known pixels,
+    on every s-th pixel per axis (s = cell side // 32)."""
+    stride = max(min(cells[0].shape[:2]) // 32, 1)
+    chosen = {}
+    for target in np.flatnonzero(hole_grid.reshape(-1)):
+        known = known_cells[target][..., None]
+        if known.mean() < 1 / 16:
+            continue
+        sharp = weights[target].astype(np.float64) ** sharpness
+        best = [i for i in np.argsort(-sharp, kind="stable")[:candidates] if sharp[i] > 0]
+        chosen[target] = sorted(best, key=lambda i: (
+            np.sum(np.abs(cells[i] - cells[target])[::stride, ::stride]
+                   * known[::stride, ::stride]), best.index(i)))[:top_k]
+    return chosen
+
+
+def numpy_top_k_transplant(row, col, hole_grid, weights, cells, top_k, sharpness, blend,
+                           chosen=None):
     """The residual of hole cell (row, col) with top-k sources, pixel by pixel.
 
     Each pixel mixes, over its own cell and the neighbouring hole cells n at offset (dy, dx),
     the transplant of n's k best sources i read at i − (dy, dx) (weights ``weights[n] **
     sharpness`` of the sources kept, renormalised), with the cross-fade weight of n at the pixel
-    (own cell: clip(1/2 + (1/2 − |f|) / blend, 0, 1) per axis; no blend: own cell only)."""
+    (own cell: clip(1/2 + (1/2 − |f|) / blend, 0, 1) per axis; no blend: own cell only).
+    ``chosen`` ({hole cell: [sources]}) replaces a cell's top-k sources."""
     grid_h, grid_w = hole_grid.shape
     cell_h, cell_w = cells[0].shape[:2]
     out = np.zeros((cell_h, cell_w, 3))
@@ -149,6 +179,8 @@ def numpy_top_k_transplant(row, col, hole_grid, weights, cells, top_k, sharpness
                     sharp = weights[ny * grid_w + nx].astype(np.float64) ** sharpness
                     sharp = sharp / sharp.sum()
                     best = np.argsort(-sharp, kind="stable")[:top_k]
+                    if chosen and ny * grid_w + nx in chosen:
+                        best = chosen[ny * grid_w + nx]
                     reads = [(sharp[i], i // grid_w - dy, i % grid_w - dx) for i in best
                              if sharp[i] > 0]
                     reads = [(w, ry, rx) for w, ry, rx in reads
@@ -222,6 +254,83 @@ class ResidualAggregationTest(tf.test.TestCase):
         paper = self._assert_matches_reference_on_the_6_by_4_grid()
         self.assertGreater(np.abs(output.astype(int) - paper.astype(int)).max(), 10)
 
+    def test_edge_cells_matched_on_their_known_pixels_match_the_numpy_reference(self):
+        for top_k, blend in ((1, 0.3), (2, 0.0)):
+            matched = self._assert_matches_reference_on_the_6_by_4_grid(
+                residual_top_k=top_k, residual_blend=blend, residual_scale=2,
+                residual_candidates=6)
+            best_scored = self._assert_matches_reference_on_the_6_by_4_grid(
+                residual_top_k=top_k, residual_blend=blend, residual_scale=2)
+            self.assertGreater(np.abs(matched.astype(int) - best_scored.astype(int)).max(), 10,
+                               msg=top_k)
+
+    def test_large_cells_are_matched_on_every_other_pixel_as_the_numpy_reference(self):
+        # 384×256 on the 6×4 grid: cells of 64×64 pixels, compared on every 2nd pixel.
+        stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
+        image = photo_like(384, 256, seed=2)
+        hole = np.zeros((384, 256), np.float32)
+        hole[110:200, 70:120] = 1.0
+        options = dict(residual_top_k=1, residual_blend=0.0, residual_scale=2,
+                       residual_candidates=6)
+        output = self._run(image, hole, stub, geometry="aspect", **options)
+        expected, _, _ = numpy_cra(image, hole, stub.scores, stub.refined, grid=(6, 4),
+                                   **{**PAPER_RESIDUALS, **options})
+        difference = np.abs(output.astype(int) - expected.astype(int))
+        self.assertLessEqual(difference.max(), 1)
+        self.assertLess(difference.mean(), 0.01)
+
+    def test_a_hole_of_whole_cells_has_no_edge_cell_and_keeps_the_best_scoring_sources(self):
+        stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
+        hole = np.zeros((192, 128), np.float32)
+        hole[64:96, 32:96] = 1.0  # Cells (2, 1) and (2, 2) exactly: no known pixel in them.
+        image = photo_like(192, 128)
+        options = dict(geometry="aspect", residual_top_k=1, residual_blend=0.3,
+                       residual_scale=2)
+        self.assertAllEqual(self._run(image, hole, stub, residual_candidates=8, **options),
+                            self._run(image, hole, stub, residual_candidates=1, **options))
+
+    def test_candidates_up_to_top_k_leave_the_best_scoring_sources(self):
+        stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
+        for top_k, candidates in ((1, 1), (2, 2), (3, 2), (0, 5)):
+            options = dict(residual_top_k=top_k, residual_blend=0.3 if top_k else 0.0,
+                           residual_scale=2)
+            plain = self._run(self.image, self.hole, stub, geometry="aspect",
+                              residual_candidates=1, **options)
+            self.assertAllEqual(plain, self._run(self.image, self.hole, stub, geometry="aspect",
+                                                 residual_candidates=candidates, **options))
+
+    def test_matching_takes_the_source_that_continues_the_edge_cells_texture(self):
+        # Context of two kinds: vertical stripes around the hole and in one source column,
+        # horizontal stripes elsewhere. The scores rank a horizontal-stripe source first for
+        # every hole cell; matching on the known stripes around the hole picks the
+        # vertical-stripe source, whose transplant reproduces the covered stripes.
+        height, width = 192, 128
+        columns = np.arange(width)[np.newaxis, :]
+        rows = np.arange(height)[:, np.newaxis]
+        vertical = np.broadcast_to(np.where(columns % 8 < 4, 60, 190), (height, width))
+        horizontal = np.broadcast_to(np.where(rows % 8 < 4, 60, 190), (height, width))
+        truth = np.where(columns < 96, vertical, horizontal)
+        truth = np.repeat(truth[..., np.newaxis], 3, axis=-1).astype(np.uint8)
+        hole = np.zeros((height, width), np.float32)
+        hole[72:88, 40:56] = 1.0  # In cell (2, 1), on whole stripe periods: a flat base.
+        scores = np.zeros((24, 24), np.float32)
+        scores[:, 3 * 4 + 3] = 1.0  # Cell (3, 3): horizontal stripes, ranked first.
+        scores[:, 5 * 4 + 1] = 0.5  # Cell (5, 1): vertical stripes, second.
+        refined = np.full((96, 64, 3), (125 / 127.5) - 1, np.float32)
+        stub = StubGenerator(scores, refined)
+        errors = {}
+        for candidates in (1, 2):
+            # Scale 4: the base averages 8 × 8 photo pixels, a whole stripe period, so the
+            # residuals are the stripes themselves.
+            output = self._run(truth, hole, stub, geometry="aspect", residual_top_k=1,
+                               residual_blend=0.0, residual_scale=4,
+                               residual_candidates=candidates)
+            inside = hole > 0
+            errors[candidates] = np.abs(output[inside].astype(int)
+                                        - truth[inside].astype(int)).mean()
+        self.assertLess(errors[2], 2.0)
+        self.assertGreater(errors[1], 30.0)
+
     def test_top_k_over_every_source_equals_the_sharpened_dense_aggregation(self):
         stub = StubGenerator(hand_made_scores(cells=24, seed=3), smooth_refined(96, 64))
         dense = self._run(self.image, self.hole, stub, geometry="aspect",
@@ -269,7 +378,8 @@ class ResidualAggregationTest(tf.test.TestCase):
             self.image, self.hole, stub, geometry="aspect", seam=cra.DEFAULT_SEAM,
             residual_top_k=cra.DEFAULT_RESIDUAL_TOP_K,
             residual_sharpness=cra.DEFAULT_RESIDUAL_SHARPNESS,
-            residual_blend=cra.DEFAULT_RESIDUAL_BLEND, residual_scale=cra.DEFAULT_RESIDUAL_SCALE))
+            residual_blend=cra.DEFAULT_RESIDUAL_BLEND, residual_scale=cra.DEFAULT_RESIDUAL_SCALE,
+            residual_candidates=cra.DEFAULT_RESIDUAL_CANDIDATES))
 
     def test_zero_residual_equals_plain_bilinear_upsampling(self):
         image = np.full((190, 126, 3), 100, np.uint8)
@@ -426,6 +536,8 @@ class GeometryTest(tf.test.TestCase):
 
     def test_raises_invalid_residual_options(self):
         for options in ({"residual_top_k": -1}, {"residual_top_k": True},
+                        {"residual_candidates": 0}, {"residual_candidates": True},
+                        {"residual_candidates": 2.0},
                         {"residual_sharpness": 0.0}, {"residual_blend": 1.5},
                         {"residual_scale": 3}, {"residual_scale": True},
                         {"residual_blend": True}, {"residual_sharpness": "2"}):
@@ -436,7 +548,8 @@ class GeometryTest(tf.test.TestCase):
         paper = cra.CRAConfig.paper()
         self.assertEqual((paper.geometry, paper.hole_threshold, paper.seam, paper.feather_px,
                           paper.residual_top_k, paper.residual_sharpness, paper.residual_blend,
-                          paper.residual_scale), ("pad512", 0.0, "paste", 0, 0, 1.0, 0.0, 1))
+                          paper.residual_scale, paper.residual_candidates),
+                         ("pad512", 0.0, "paste", 0, 0, 1.0, 0.0, 1, 1))
         self.assertEqual(cra.CRAConfig.paper(seam="poisson").seam, "poisson")
 
     def test_raises_hole_threshold_outside_zero_to_one(self):

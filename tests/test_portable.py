@@ -38,6 +38,10 @@ CONFIGS = {
                                 residual_scale=2, hole_threshold=0.5),
         CRAConfig(geometry="tile", residual_top_k=3, residual_blend=0.0,
                   residual_sharpness=2.0, residual_scale=2, hole_threshold=0.5)),
+    "top 2 of 5 matched on the edge cells' known pixels": (
+        portable.PortableConfig(residual_top_k=2, residual_blend=0.0, residual_candidates=5),
+        CRAConfig(geometry="tile", residual_top_k=2, residual_blend=0.0,
+                  residual_candidates=5)),
 }
 # Grey levels: float rounding (area sums, runtime kernels) may move a value across .5.
 GREY_TOLERANCE = 1
@@ -199,11 +203,12 @@ class PortableConfigTest(tf.test.TestCase):
     def test_defaults_are_the_graph_cra_defaults_but_the_geometry(self):
         defaults, graph = portable.PortableConfig(), CRAConfig()
         for field in ("hole_threshold", "seam", "residual_top_k", "residual_sharpness",
-                      "residual_blend", "residual_scale"):
+                      "residual_blend", "residual_scale", "residual_candidates"):
             self.assertEqual(getattr(defaults, field), getattr(graph, field), field)
         paper, graph_paper = portable.PortableConfig.paper(), CRAConfig.paper()
         for field in ("geometry", "hole_threshold", "seam", "residual_top_k",
-                      "residual_sharpness", "residual_blend", "residual_scale"):
+                      "residual_sharpness", "residual_blend", "residual_scale",
+                      "residual_candidates"):
             self.assertEqual(getattr(paper, field), getattr(graph_paper, field), field)
 
     def test_refuses_the_aspect_geometry_and_names_the_fix(self):
