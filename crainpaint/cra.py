@@ -480,13 +480,13 @@ def _inpaint(image, hole, generator, config, hole_only=True):
     """
     state = _network_pass(image, hole, generator, config)
     (height, width, work_height, work_width, grid_height, grid_width, resized, scaled_height,
-     scaled_width, image_work, hole_work, hole_cells, cell_height, cell_width, indices,
-     original, in_hole, known_work, refined, composite, weights) = (
+     scaled_width, image_work, hole_work, hole_area, hole_cells, cell_height, cell_width,
+     indices, original, in_hole, known_work, refined, composite, weights) = (
         state[name] for name in (
             "height", "width", "work_height", "work_width", "grid_height", "grid_width",
-            "resized", "scaled_height", "scaled_width", "image_work", "hole_work", "hole_cells",
-            "cell_height", "cell_width", "indices", "original", "in_hole", "known_work",
-            "refined", "composite", "weights"))
+            "resized", "scaled_height", "scaled_width", "image_work", "hole_work", "hole_area",
+            "hole_cells", "cell_height", "cell_width", "indices", "original", "in_hole",
+            "known_work", "refined", "composite", "weights"))
 
     # Steps 4-5: blurry image + residuals aggregated over hole cells (Eq. 4).
     if config.residual_scale > 1:
@@ -501,8 +501,8 @@ def _inpaint(image, hole, generator, config, hole_only=True):
     if config.residual_top_k:
         chosen = None
         if config.residual_candidates > config.residual_top_k:
-            cell_hole = tf.image.resize(state["hole_area"], tf.stack([grid_height, grid_width]),
-                                        "area")
+            # Each hole cell's hole fraction: the network-size hole map averaged over the cell.
+            cell_hole = tf.image.resize(hole_area, tf.stack([grid_height, grid_width]), "area")
             chosen = match_known_pixels(
                 known_work, hole_work, upsampler, weights, hole_cells,
                 1.0 - tf.gather(tf.reshape(cell_hole, [-1]), hole_cells), grid_height,

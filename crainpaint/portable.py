@@ -11,7 +11,8 @@ For one photo, hole only:
 2. the network inpaints the down-sampled photo and returns its attention scores;
 3. the context residuals (photo − blurry image) are aggregated into the hole cells (Eq. 4): by
    default each hole cell transplants its best source's residual against the network output
-   averaged over 4 × 4 pixels, cross-faded across cell boundaries, as ``CRAConfig()`` does;
+   averaged over 4 × 4 pixels, cross-faded across cell boundaries, the cells on the hole's
+   edge choosing among their 8 best sources by their known pixels, as ``CRAConfig()`` does;
    ``PortableConfig.paper()`` sums every source weighted by its score, as ``CRAConfig.paper()``;
 4. the fill is rounded and pasted into the hole; every other pixel is the input's, bit for
    bit. With the default Poisson seam (as ``CRAConfig()``) the fill is the network's output

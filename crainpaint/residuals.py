@@ -56,12 +56,7 @@ class CellUpsampler:
 
     def cells(self, indices):
         """[K, ch, cw, C] blurry image over the grid cells of the flat ``indices`` [K]."""
-        boxes = self._boxes(indices // self.grid_width * self.cell_height,
-                            indices % self.grid_width * self.cell_width,
-                            self.cell_height, self.cell_width)
-        return tf.image.crop_and_resize(
-            self.padded, boxes, tf.zeros_like(indices), tf.stack([self.cell_height,
-                                                                   self.cell_width]))
+        return self.samples(indices, 1, self.cell_height, self.cell_width)
 
     def samples(self, indices, stride, count_y, count_x):
         """[K, count_y, count_x, C] blurry image at the pixels (i·stride, j·stride) of the grid
@@ -150,30 +145,6 @@ def _sum_over_offsets(cover, transplant):
     lhs = tf.reshape(tf.transpose(cover, [0, 2, 3, 1]), [pixels, 1, offsets])
     rhs = tf.reshape(tf.transpose(transplant, [0, 2, 3, 1, 4]), [pixels, offsets, channels])
     return tf.reshape(tf.matmul(lhs, rhs), [batch, height, width, channels])
-
-
-def _residual_cells(known, upsampler, cells, gather_cells):
-    """[N, ch, cw, 3] residuals (photo − blurry image) of the grid cells ``cells`` [N]."""
-    return tf.cast(gather_cells(known, cells), tf.float32) - upsampler.cells(cells)
-
-
-def _cell_gatherer(grid_height, grid_width, cell_height, cell_width):
-    """A function (image, flat cells [N]) → [N, ch, cw, C] pixels of those grid cells.
-
-    The image is viewed as rows of cells, [gh·ch, gw, cw·C], so a cell is ch contiguous runs
-    of cw pixels, gathered without transposing the whole frame into cell order first.
-    """
-    def gather_cells(image, flat_cells):
-        channels = tf.shape(image)[-1]
-        cell_rows = tf.reshape(image, tf.stack([grid_height * cell_height, grid_width,
-                                                cell_width * channels]))
-        pixel_rows = (flat_cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(
-            cell_height)[tf.newaxis]
-        pixel_cols = tf.broadcast_to((flat_cells % grid_width)[:, tf.newaxis],
-                                     tf.shape(pixel_rows))
-        runs = tf.gather_nd(cell_rows, tf.stack([pixel_rows, pixel_cols], axis=-1))
-        return tf.reshape(runs, tf.stack([-1, cell_height, cell_width, channels]))
-    return gather_cells
 
 
 def match_known_pixels(known, hole, upsampler, weights, hole_cells, known_fraction,
@@ -314,13 +285,25 @@ def aggregate_top_k(known, upsampler, weights, hole_cells, grid_height, grid_wid
     blend_y = _blend_weights(cell_height, [o[0] for o in offsets], blend_width)  # [O, ch]
     blend_x = _blend_weights(cell_width, [o[1] for o in offsets], blend_width)  # [O, cw]
     blend_map = blend_y[:, :, tf.newaxis] * blend_x[:, tf.newaxis, :]  # [O, ch, cw]
-    gather_cells = _cell_gatherer(grid_height, grid_width, cell_height, cell_width)
+    # The photo as rows of cells: [gh·ch, gw, cw·3], so a cell is ch contiguous runs of cw
+    # pixels, gathered without transposing the whole frame into cell order first.
+    cell_rows = tf.reshape(known, [grid_height * cell_height, grid_width, cell_width * 3])
+
+    def gather_cells(flat_cells):
+        """[N, ch, cw, 3] pixels of the grid cells of the flat indices ``flat_cells`` [N]."""
+        pixel_rows = (flat_cells // grid_width * cell_height)[:, tf.newaxis] + tf.range(
+            cell_height)[tf.newaxis]
+        pixel_cols = tf.broadcast_to((flat_cells % grid_width)[:, tf.newaxis],
+                                     tf.shape(pixel_rows))
+        runs = tf.gather_nd(cell_rows, tf.stack([pixel_rows, pixel_cols], axis=-1))
+        return tf.reshape(runs, [-1, cell_height, cell_width, 3])
     offset_count = len(offsets)
 
     def chunk(start):
         end = tf.minimum(start + _TOP_K_CHUNK, hole_count)
-        residual = _residual_cells(known, upsampler, tf.reshape(read[start:end], [-1]),
-                                   gather_cells)
+        chunk_read = tf.reshape(read[start:end], [-1])
+        residual = (tf.cast(gather_cells(chunk_read), tf.float32)
+                    - upsampler.cells(chunk_read))
         residual = tf.reshape(residual, [end - start, offset_count, top_k, cell_height,
                                          cell_width, 3])
         if single_source:

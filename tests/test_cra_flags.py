@@ -44,9 +44,10 @@ class CRAFlagsTest(tf.test.TestCase):
 
     def test_residual_flags_reach_the_config(self):
         config = _config_from_argv("--residual_top_k=2", "--residual_blend=0.5",
-                                   "--residual_scale=4")
+                                   "--residual_scale=4", "--residual_candidates=5")
         self.assertEqual(config, dataclasses.replace(
-            cra.CRAConfig(), residual_top_k=2, residual_blend=0.5, residual_scale=4))
+            cra.CRAConfig(), residual_top_k=2, residual_blend=0.5, residual_scale=4,
+            residual_candidates=5))
 
     def test_residual_scale_parses_to_an_int(self):
         config = _config_from_argv("--residual_scale=8")

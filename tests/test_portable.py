@@ -215,6 +215,11 @@ class PortableConfigTest(tf.test.TestCase):
         with self.assertRaisesRegex(ValueError, "fixed square input.*crainpaint.cra"):
             portable.PortableConfig(geometry="aspect")
 
+    def test_refuses_residual_candidates_below_one_or_not_an_int(self):
+        for value in (0, True, 2.0):
+            with self.assertRaisesRegex(ValueError, "residual_candidates must be an int >= 1"):
+                portable.PortableConfig(residual_candidates=value)
+
     def test_refuses_a_blend_without_top_k(self):
         with self.assertRaisesRegex(ValueError, "residual_top_k"):
             portable.PortableConfig(residual_top_k=0, residual_blend=0.3)

@@ -9,9 +9,10 @@ Methods (``--methods``):
   when every photo pixel it covers is; 0 = when any is) and the seam of ``--seam``
   ("poisson", the default, Poisson-blends the network's up-sampled output + residual into the
   photo; "paste" is the paper's pipeline: blurry image + residual pasted as it is), and the
-  residual aggregation of ``--residual_top_k``, ``--residual_blend``, ``--residual_scale`` and
-  ``--residual_sharpness`` (by default each hole cell transplants its best source; 0 / 0 / 1 /
-  1 is the paper's Eq. 4 over every source). ``--cra_preset paper`` sets every CRA option to
+  residual aggregation of ``--residual_top_k``, ``--residual_blend``, ``--residual_scale``,
+  ``--residual_sharpness`` and ``--residual_candidates`` (by default each hole cell transplants
+  its best source, chosen on the hole's edge by the cell's known pixels; 0 / 0 / 1 / 1 / 1 is
+  the paper's Eq. 4 over every source). ``--cra_preset paper`` sets every CRA option to
   the paper's choice; the other CRA flags then override single options.
 * ``crainpaint_upsample``: the same pipeline and working geometry without the residual term of
   Eq. 4: the generator runs at its input size and its low-resolution composite is simply
