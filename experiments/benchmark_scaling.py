@@ -158,6 +158,7 @@ def worker(method, size_name):
     else:
         import tensorflow as tf
         import crainpaint
+        from crainpaint.pixels import to_network_range
         from crainpaint.pretrained import UntrainedWeightsWarning
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UntrainedWeightsWarning)
@@ -201,7 +202,6 @@ def worker(method, size_name):
         # the same process: the rest of the whole inpaint is post-processing.
         import cv2
         from crainpaint import cra
-        from crainpaint.pixels import to_network_range
         input_height = input_width = generator.config.input_size
         config = cra.CRAConfig()
         if method.startswith("crainpaint_"):
