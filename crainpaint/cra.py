@@ -73,6 +73,10 @@ DEFAULT_RESIDUAL_SCALE = 4
 # at their own size and at 512², keeping most of the texture (SWD up by 6-12 at their size)
 # (python experiments/evaluate.py --residual_candidates N; model card, "Texture").
 DEFAULT_RESIDUAL_CANDIDATES = 8
+# The ACM's softmax scale in the paper's (the author's) code, and the largest
+# CRAConfig.attention_scale: logits of at most ±1000 stay finite in float16.
+PAPER_ATTENTION_SCALE = 10.0
+MAX_ATTENTION_SCALE = 1000.0
 # Known fractions at or below this count as none (area resizing leaves rounding residue).
 _KNOWN_EPSILON = 1e-6
 # Longest side of the grid the Poisson seam's membrane is solved on (seam_correction): larger
@@ -134,6 +138,13 @@ class CRAConfig:
             known pixels (``crainpaint.residuals.match_known_pixels``), so the transplant
             continues the texture it meets. At most k (1, the paper's, or with
             ``residual_top_k=0``): the best-scoring sources, as the attention ranks them.
+        attention_scale: the ACM's softmax scale (logits = scale · cosine similarity, Eq. 2) at
+            inference. None (default): the generator's own, the value it was trained with (10,
+            the author's, for the bundled model). A larger scale makes the refine network's
+            attention transfer copy fewer context patches per hole patch: more texture in its
+            own fill, at a small cost in L1 (model card, "Texture"). Applied by
+            ``crainpaint.pipeline`` (a copy of the generator with the same weights), the
+            entry point of every binary.
     """
 
     geometry: str = DEFAULT_GEOMETRY
@@ -145,16 +156,19 @@ class CRAConfig:
     residual_blend: float = DEFAULT_RESIDUAL_BLEND
     residual_scale: int = DEFAULT_RESIDUAL_SCALE
     residual_candidates: int = DEFAULT_RESIDUAL_CANDIDATES
+    attention_scale: float | None = None
 
     @classmethod
     def paper(cls, **overrides):
         """Every option at the paper's choice (Sec. 3.1, 4.1): mirrored padding to multiples of
         the network input, a network pixel is a hole when any photo pixel it covers is, Eq. 4
         over every source with the scores as they are, non-overlapping cells, hard paste of
-        blurry image + residual. ``overrides`` replace single fields."""
+        blurry image + residual, the ACM's softmax scale of 10. ``overrides`` replace single
+        fields."""
         fields = dict(geometry="pad512", feather_px=0, hole_threshold=0.0, seam="paste",
                       residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
-                      residual_scale=1, residual_candidates=1)
+                      residual_scale=1, residual_candidates=1,
+                      attention_scale=PAPER_ATTENTION_SCALE)
         fields.update(overrides)
         return cls(**fields)
 
@@ -185,6 +199,12 @@ class CRAConfig:
                 or not isinstance(self.residual_candidates, int) or self.residual_candidates < 1):
             raise ValueError(f"residual_candidates must be an int >= 1 (at most residual_top_k: "
                              f"the best-scoring sources), got {self.residual_candidates!r}.")
+        if self.attention_scale is not None and (
+                not _is_number(self.attention_scale)
+                or not 0.0 < self.attention_scale <= MAX_ATTENTION_SCALE):
+            raise ValueError(f"attention_scale must be None (the generator's own) or a number "
+                             f"in (0, {MAX_ATTENTION_SCALE:g}] ({PAPER_ATTENTION_SCALE:g} = the "
+                             f"paper's), got {self.attention_scale!r}.")
         if self.residual_blend and self.residual_top_k == 0:
             raise ValueError("residual_blend needs residual_top_k >= 1: the blended aggregation "
                              "reads a few sources per hole cell; set residual_top_k (e.g. 4) "
@@ -276,6 +296,15 @@ def _feather(result, image, hole, feather_px):
 # AutoGraph has nothing to convert; skipping it halves the tracing of the first call (rewriting
 # every function called inside, the Keras layers included) and leaves the graph op for op the same.
 @tf.autograph.experimental.do_not_convert
+def _check_attention_scale(generator, config):
+    """Raises ValueError when ``config.attention_scale`` is set and not the generator's."""
+    own_scale = getattr(getattr(generator, "config", None), "softmax_scale", None)
+    if config.attention_scale is not None and config.attention_scale != own_scale:
+        raise ValueError(f"attention_scale={config.attention_scale:g} differs from the "
+                         f"generator's softmax scale ({own_scale}); go through "
+                         "crainpaint.pipeline.pipeline_for(generator, config), which applies it.")
+
+
 def inpaint_image(image, hole, generator, config=CRAConfig()):
     """Inpaints one photo with the generator and CRA; graph-compatible, no batch dimension.
 
@@ -289,6 +318,7 @@ def inpaint_image(image, hole, generator, config=CRAConfig()):
         uint8 [H, W, 3]; pixels outside the hole (and outside the feather band, if any) are the
         input's, bit for bit.
     """
+    _check_attention_scale(generator, config)
     image = tf.convert_to_tensor(image)
     if image.dtype != tf.uint8:
         raise TypeError(f"image must be uint8, got {image.dtype}.")
@@ -455,6 +485,7 @@ def hole_attention(image, hole, generator, config=CRAConfig()):
         ``residual_sharpness`` / ``residual_top_k``); ``hole_cells`` [K] their flat grid
         indices; ``grid`` (gh, gw). K = 0 when the hole is empty.
     """
+    _check_attention_scale(generator, config)
     image = tf.convert_to_tensor(image, tf.uint8)
     hole = tf.convert_to_tensor(hole)
     if hole.shape.rank == 2:

@@ -76,6 +76,11 @@ def define_cra_flags(flag_values=flags.FLAGS):
                          "residual_top_k: the best-scoring ones); "
                          f"{both('residual_candidates')}.", lower_bound=1,
                          flag_values=flag_values)
+    flags.DEFINE_float("attention_scale", None, "The attention's softmax scale at inference "
+                       "(unset with the default preset: the generator's own, 10 for the "
+                       "bundled model); larger: more texture in the network's own fill, a "
+                       f"little more L1; {both('attention_scale')}.", lower_bound=0.0,
+                       upper_bound=cra.MAX_ATTENTION_SCALE, flag_values=flag_values)
 
 
 # One flag per CRAConfig field, named like it.

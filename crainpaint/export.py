@@ -51,7 +51,7 @@ import tensorflow as tf
 from crainpaint.batch import check_output_folder
 from crainpaint.cra import CRAConfig
 from crainpaint.image_header import DEFAULT_MAX_PIXELS, declared_size
-from crainpaint.pipeline import InpaintPipeline, load_generator
+from crainpaint.pipeline import InpaintPipeline, load_generator, with_attention_scale
 from crainpaint.pixels import DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS
 
 # Largest photo (height × width) the full-resolution signatures accept: the pixel budget of
@@ -423,7 +423,9 @@ def main(argv):
         # User errors end in one line on stderr and exit status 1, not in a traceback.
         if values.format == "saved_model":
             check_export_target(values.export_dir, values.version, values.overwrite)
-        generator = load_generator(values.weights, values.checkpoint_dir)
+        # The attention scale is the network's: the file and the metadata carry it.
+        generator = with_attention_scale(load_generator(values.weights, values.checkpoint_dir),
+                                         options.cra_config.attention_scale)
         if values.format != "saved_model":
             from crainpaint import export_formats
             target = os.path.join(values.export_dir, export_formats.network_file_name(

@@ -29,6 +29,7 @@ from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 
 from crainpaint import cra
 from crainpaint import trace_cache
+from crainpaint.models import Generator, build_generator_with_weights
 from crainpaint.pixels import (DEFAULT_MASK_CONVENTION, MASK_CONVENTIONS, from_network_range,
                                hole_from_mask, to_network_range, to_uint8, validate_mask)
 
@@ -173,7 +174,7 @@ class InpaintPipeline:
         if not isinstance(config, cra.CRAConfig):
             raise TypeError(f"config must be a crainpaint.cra.CRAConfig, got "
                             f"{type(config).__name__}.")
-        self.generator = generator
+        self.generator = with_attention_scale(generator, config.attention_scale)
         self.config = config
         self._traced = {}
         self._cached = {}
@@ -289,6 +290,33 @@ class InpaintPipeline:
 
 
 _PIPELINES = weakref.WeakKeyDictionary()
+
+
+def with_attention_scale(generator, scale):
+    """``generator`` with the ACM's softmax scale ``scale`` (``CRAConfig.attention_scale``).
+
+    Returns ``generator`` itself when ``scale`` is None or its own; otherwise a new
+    ``crainpaint.models.Generator`` of the same weights whose config holds the scale (so the
+    start-up cache keys its traced graphs apart), keeping ``pretrained_metadata`` and
+    ``restored_step``.
+
+    Raises:
+        TypeError: the scale differs and ``generator`` is not a ``Generator`` (nothing to
+            rebuild).
+    """
+    own = getattr(getattr(generator, "config", None), "softmax_scale", None)
+    if scale is None or float(scale) == own:
+        return generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"attention_scale={scale:g} needs a crainpaint.models.Generator to "
+                        f"rebuild with that scale, got {type(generator).__name__}.")
+    scaled = build_generator_with_weights(
+        dataclasses.replace(generator.config, softmax_scale=float(scale)),
+        {variable.path: variable.numpy() for variable in generator.weights})
+    for name in ("pretrained_metadata", "restored_step"):
+        if hasattr(generator, name):
+            setattr(scaled, name, getattr(generator, name))
+    return scaled
 
 
 def pipeline_for(generator, config: cra.CRAConfig | None = None) -> InpaintPipeline:

@@ -544,12 +544,21 @@ class GeometryTest(tf.test.TestCase):
             with self.assertRaises(ValueError, msg=str(options)):
                 cra.CRAConfig(**options)
 
+    def test_raises_attention_scale_outside_its_range_naming_the_papers_value(self):
+        for value in (0.0, -1.0, 1001.0, True, "20"):
+            with self.assertRaisesRegex(ValueError, r"attention_scale must be None .*10 = the "
+                                                    r"paper's", msg=repr(value)):
+                cra.CRAConfig(attention_scale=value)
+        self.assertIsNone(cra.CRAConfig().attention_scale)
+        self.assertEqual(cra.CRAConfig(attention_scale=40).attention_scale, 40)
+
     def test_paper_preset_sets_every_option_to_the_papers_choice(self):
         paper = cra.CRAConfig.paper()
         self.assertEqual((paper.geometry, paper.hole_threshold, paper.seam, paper.feather_px,
                           paper.residual_top_k, paper.residual_sharpness, paper.residual_blend,
-                          paper.residual_scale, paper.residual_candidates),
-                         ("pad512", 0.0, "paste", 0, 0, 1.0, 0.0, 1, 1))
+                          paper.residual_scale, paper.residual_candidates,
+                          paper.attention_scale),
+                         ("pad512", 0.0, "paste", 0, 0, 1.0, 0.0, 1, 1, 10.0))
         self.assertEqual(cra.CRAConfig.paper(seam="poisson").seam, "poisson")
 
     def test_raises_hole_threshold_outside_zero_to_one(self):

@@ -49,6 +49,13 @@ class CRAFlagsTest(tf.test.TestCase):
             cra.CRAConfig(), residual_top_k=2, residual_blend=0.5, residual_scale=4,
             residual_candidates=5))
 
+    def test_attention_scale_flag_reaches_the_config_and_is_bounded(self):
+        self.assertEqual(_config_from_argv("--attention_scale=40").attention_scale, 40.0)
+        self.assertEqual(_config_from_argv("--cra_preset=paper").attention_scale, 10.0)
+        self.assertIsNone(_config_from_argv().attention_scale)
+        with self.assertRaises(flags.IllegalFlagValueError):
+            _config_from_argv("--attention_scale=5000")
+
     def test_residual_scale_parses_to_an_int(self):
         config = _config_from_argv("--residual_scale=8")
         self.assertIsInstance(config.residual_scale, int)

@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from crainpaint import export
+from crainpaint import export, pipeline
 from crainpaint.cra import CRAConfig, inpaint_image
 from crainpaint.pixels import hole_from_mask
 from crainpaint.models import Generator, GeneratorConfig
@@ -46,7 +46,8 @@ SAVED_MODEL_CLI = os.path.join(os.path.dirname(sys.executable), "saved_model_cli
 # A residual aggregation other than the paper's and (today) the library's: the top-k path
 # (cra.aggregate_top_k, a tf.while_loop writing a TensorArray) with the blended cross-fade and a
 # coarser blurry image, given on the command line as a user would.
-RESIDUAL_OVERRIDES = {"residual_top_k": 1, "residual_blend": 0.5, "residual_scale": 4}
+RESIDUAL_OVERRIDES = {"residual_top_k": 1, "residual_blend": 0.5, "residual_scale": 4,
+                      "attention_scale": 30.0}
 
 # Runs in a fresh interpreter started with -I -S: no repository, no .pth hooks on sys.path.
 LOADER_SCRIPT = textwrap.dedent(r'''
@@ -608,10 +609,12 @@ class ResidualAggregationExportTest(tf.test.TestCase):
         cls.mask = np.zeros((200, 300, 1), np.uint8)
         cls.mask[20:80, 30:110] = 255
         hole = hole_from_mask(cls.mask)
-        cls.reference = inpaint_image(cls.photo, hole, cls.generator, cls.config).numpy()
+        # The generator with the configuration's attention scale, as the library runs it.
+        scaled = pipeline.pipeline_for(cls.generator, cls.config).generator
+        cls.reference = inpaint_image(cls.photo, hole, scaled, cls.config).numpy()
         papers_aggregation = dataclasses.replace(cls.config, residual_top_k=0,
                                                  residual_blend=0.0, residual_scale=1)
-        cls.papers_reference = inpaint_image(cls.photo, hole, cls.generator,
+        cls.papers_reference = inpaint_image(cls.photo, hole, scaled,
                                              papers_aggregation).numpy()
 
         image_path = os.path.join(data_dir, "image.npy")
@@ -667,6 +670,8 @@ class ResidualAggregationExportTest(tf.test.TestCase):
         with open(os.path.join(self.saved_model, export.METADATA_PATH)) as handle:
             metadata = json.load(handle)
         self.assertEqual(metadata["cra_config"], dataclasses.asdict(self.config))
+        # The scale is the network's: the exported generator carries it.
+        self.assertEqual(metadata["generator_config"]["softmax_scale"], 30.0)
 
     def test_serving_default_matches_library_through_both_loaders(self):
         self._require_loader_results()

@@ -90,6 +90,44 @@ class InpaintPipelineTest(tf.test.TestCase):
             config, residual_top_k=0, residual_sharpness=1.0, residual_blend=0.0,
             residual_scale=1))
 
+    def test_attention_scale_runs_a_generator_of_that_scale_with_the_same_weights(self):
+        image = golden.photo(5, 64, 96)
+        hole = np.zeros((64, 96), bool)
+        hole[20:32, 30:50] = True  # Small: most cells stay sources for the attention.
+        # "gated_he" keeps a random network's activations (and so its attention) away from zero.
+        tiny = Generator(GeneratorConfig(input_size=64, attention_grid=4, width_multiplier=0.25,
+                                         kernel_initializer="gated_he")).build_for_size()
+        scaled_config = CRAConfig(attention_scale=60.0)
+        scaled = pipeline.InpaintPipeline(tiny, scaled_config)
+
+        # Reference: a generator built with that scale, given the weights by set_weights.
+        reference_generator = Generator(dataclasses.replace(
+            tiny.config, softmax_scale=60.0)).build_for_size()
+        reference_generator.set_weights(tiny.get_weights())
+        reference = pipeline.InpaintPipeline(reference_generator, scaled_config)
+        self.assertIs(reference.generator, reference_generator)  # Its own scale: not rebuilt.
+        self.assertEqual(scaled.generator.config.softmax_scale, 60.0)
+        self.assertEqual(tiny.config.softmax_scale, 10.0)  # The caller's generator is untouched.
+        self.assertAllEqual(scaled(image, hole), reference(image, hole))
+        # The scale reaches the network: the fill differs from the trained scale's.
+        self.assertNotAllEqual(scaled(image, hole), pipeline.InpaintPipeline(tiny)(image, hole))
+
+    def test_attention_scale_none_or_the_generators_own_keeps_the_generator(self):
+        tiny = _tiny_generator()
+        for scale in (None, 10.0):
+            self.assertIs(pipeline.with_attention_scale(tiny, scale), tiny)
+            self.assertIs(pipeline.InpaintPipeline(
+                tiny, CRAConfig(attention_scale=scale)).generator, tiny)
+
+    def test_cra_graph_refuses_an_attention_scale_it_cannot_apply(self):
+        hole = np.zeros((40, 56, 1), bool)
+        hole[10:25, 20:40] = True
+        with self.assertRaisesRegex(ValueError, "attention_scale=30 .*pipeline_for"):
+            cra.inpaint_image(golden.photo(3, 40, 56), hole, _tiny_generator(),
+                              CRAConfig(attention_scale=30.0))
+        with self.assertRaisesRegex(TypeError, "needs a crainpaint.models.Generator"):
+            pipeline.with_attention_scale(object(), 30.0)
+
     def test_load_generator_refuses_two_sources_and_names_a_missing_folder(self):
         with self.assertRaisesRegex(ValueError, "not both"):
             pipeline.load_generator("weights", "run")

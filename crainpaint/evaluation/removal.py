@@ -233,7 +233,10 @@ def warm_up(fills, size=128):
 def attention_summary(image, hole, generator, cra_config=None):
     """The attention statistics of crainpaint's CRA on one photo (JSON-ready dict)."""
     started = time.perf_counter()
-    attention = cra.hole_attention(image, hole, generator, config=cra_config or cra.CRAConfig())
+    cra_config = cra_config or cra.CRAConfig()
+    # The pipeline's generator: the one with the configuration's attention scale.
+    generator = pipeline.pipeline_for(generator, cra_config).generator
+    attention = cra.hole_attention(image, hole, generator, config=cra_config)
     statistics = attention_statistics(attention["weights"])
     return {"median_effective_sources": statistics["median_effective_sources"],
             "median_top_weight": statistics["median_top_weight"],
