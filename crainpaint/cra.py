@@ -292,10 +292,6 @@ def _feather(result, image, hole, feather_px):
     return to_uint8(blended)
 
 
-# The pipeline holds no Python control flow on tensors (tf.cond / tf.while_loop throughout), so
-# AutoGraph has nothing to convert; skipping it halves the tracing of the first call (rewriting
-# every function called inside, the Keras layers included) and leaves the graph op for op the same.
-@tf.autograph.experimental.do_not_convert
 def _check_attention_scale(generator, config):
     """Raises ValueError when ``config.attention_scale`` is set and not the generator's."""
     own_scale = getattr(getattr(generator, "config", None), "softmax_scale", None)
@@ -305,6 +301,10 @@ def _check_attention_scale(generator, config):
                          "crainpaint.pipeline.pipeline_for(generator, config), which applies it.")
 
 
+# The pipeline holds no Python control flow on tensors (tf.cond / tf.while_loop throughout), so
+# AutoGraph has nothing to convert; skipping it halves the tracing of the first call (rewriting
+# every function called inside, the Keras layers included) and leaves the graph op for op the same.
+@tf.autograph.experimental.do_not_convert
 def inpaint_image(image, hole, generator, config=CRAConfig()):
     """Inpaints one photo with the generator and CRA; graph-compatible, no batch dimension.
 
