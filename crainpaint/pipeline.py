@@ -290,15 +290,18 @@ class InpaintPipeline:
 
 
 _PIPELINES = weakref.WeakKeyDictionary()
+# Generator → {attention scale: the generator rebuilt with it}: one copy per scale per process,
+# however many pipelines and evaluation methods ask for it.
+_SCALED_GENERATORS = weakref.WeakKeyDictionary()
 
 
 def with_attention_scale(generator, scale):
     """``generator`` with the ACM's softmax scale ``scale`` (``CRAConfig.attention_scale``).
 
-    Returns ``generator`` itself when ``scale`` is None or its own; otherwise a new
+    Returns ``generator`` itself when ``scale`` is None or its own; otherwise a
     ``crainpaint.models.Generator`` of the same weights whose config holds the scale (so the
     start-up cache keys its traced graphs apart), keeping ``pretrained_metadata`` and
-    ``restored_step``.
+    ``restored_step``, built once per generator and scale.
 
     Raises:
         TypeError: the scale differs and ``generator`` is not a ``Generator`` (nothing to
@@ -310,13 +313,16 @@ def with_attention_scale(generator, scale):
     if not isinstance(generator, Generator):
         raise TypeError(f"attention_scale={scale:g} needs a crainpaint.models.Generator to "
                         f"rebuild with that scale, got {type(generator).__name__}.")
-    scaled = build_generator_with_weights(
-        dataclasses.replace(generator.config, softmax_scale=float(scale)),
-        {variable.path: variable.numpy() for variable in generator.weights})
-    for name in ("pretrained_metadata", "restored_step"):
-        if hasattr(generator, name):
-            setattr(scaled, name, getattr(generator, name))
-    return scaled
+    per_scale = _SCALED_GENERATORS.setdefault(generator, {})
+    if float(scale) not in per_scale:
+        scaled = build_generator_with_weights(
+            dataclasses.replace(generator.config, softmax_scale=float(scale)),
+            {variable.path: variable.numpy() for variable in generator.weights})
+        for name in ("pretrained_metadata", "restored_step"):
+            if hasattr(generator, name):
+                setattr(scaled, name, getattr(generator, name))
+        per_scale[float(scale)] = scaled
+    return per_scale[float(scale)]
 
 
 def pipeline_for(generator, config: cra.CRAConfig | None = None) -> InpaintPipeline:

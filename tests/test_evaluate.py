@@ -272,6 +272,28 @@ class MaskTest(tf.test.TestCase):
             cases.samples_of(config, [image_path])
 
 
+class FullresMethodTest(tf.test.TestCase):
+
+    def test_fullres_generator_runs_at_the_configured_attention_scale(self):
+        # "gated_he" keeps a random network's attention away from zero, so the scale shows.
+        config = GeneratorConfig(kernel_initializer="gated_he", **_TINY_CONFIG)
+        generator = Generator(config).build_for_size()
+        reference = Generator(GeneratorConfig(kernel_initializer="gated_he", softmax_scale=60.0,
+                                              **_TINY_CONFIG)).build_for_size()
+        reference.set_weights(generator.get_weights())
+        target = _photo(4, 64, 96)
+        hole = np.zeros((64, 96), bool)
+        hole[20:32, 30:50] = True
+
+        def fullres(model, cra_config=None):
+            method, = methods.build_methods(["generator_fullres"], model, cra_config=cra_config)
+            return methods.run_method(method, target, hole)[0]
+
+        scaled = fullres(generator, cra.CRAConfig(attention_scale=60.0))
+        self.assertAllEqual(scaled, fullres(reference))
+        self.assertNotAllEqual(scaled, fullres(generator))
+
+
 class UpsampleMethodTest(tf.test.TestCase):
 
     def test_plain_upsampling_is_the_bilinear_network_output(self):

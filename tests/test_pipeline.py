@@ -108,6 +108,8 @@ class InpaintPipelineTest(tf.test.TestCase):
         self.assertIs(reference.generator, reference_generator)  # Its own scale: not rebuilt.
         self.assertEqual(scaled.generator.config.softmax_scale, 60.0)
         self.assertEqual(tiny.config.softmax_scale, 10.0)  # The caller's generator is untouched.
+        # Built once per generator and scale: every pipeline at that scale shares it.
+        self.assertIs(pipeline.InpaintPipeline(tiny, scaled_config).generator, scaled.generator)
         self.assertAllEqual(scaled(image, hole), reference(image, hole))
         # The scale reaches the network: the fill differs from the trained scale's.
         self.assertNotAllEqual(scaled(image, hole), pipeline.InpaintPipeline(tiny)(image, hole))

@@ -29,7 +29,8 @@ Methods (``--methods``):
   ``--inpaint_radius`` (3).
 * ``generator_fullres``: the generator run directly on the whole image, mirror-padded to a
   multiple of its cell size (16 px); only for images of at most ``--fullres_max_pixels``
-  pixels (2.1 Mpx), otherwise reported as skipped.
+  pixels (2.1 Mpx), otherwise reported as skipped; with the ``--attention_scale`` of the CRA
+  flags, the network's one option.
 
 Every method receives only the image with the hole ZEROED (a read-only array) and the hole
 map. Its output is hard-pasted into the original over the hole, and the code checks that every
@@ -89,7 +90,9 @@ def _crainpaint_upsample_fill(generator, cra_config=cra.CRAConfig()):
     return fill
 
 
-def _generator_fullres_fill(generator):
+def _generator_fullres_fill(generator, cra_config=cra.CRAConfig()):
+    # The network's own option applies here too: the attention scale.
+    generator = pipeline.with_attention_scale(generator, cra_config.attention_scale)
     cell = generator.config.cell_size
 
     @tf.function(input_signature=[tf.TensorSpec([1, None, None, 3], tf.float32),
@@ -128,7 +131,7 @@ def build_methods(names, generator=None, inpaint_radius=3, fullres_max_pixels=2_
         "navier_stokes": lambda: Method("navier_stokes",
                                         _opencv_fill(cv2.INPAINT_NS, inpaint_radius)),
         "generator_fullres": lambda: Method("generator_fullres",
-                                            _generator_fullres_fill(generator),
+                                            _generator_fullres_fill(generator, cra_config),
                                             max_pixels=fullres_max_pixels),
     }
     methods = []
